@@ -1,0 +1,45 @@
+# Retract: two commands on a fresh Debian machine with Swift.
+#   make run   - installs what is missing, builds, initialises on first use, serves on 127.0.0.1:8080
+#   make test  - installs what is missing, builds once, runs the whole suite
+
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
+SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
+BIN := .build/debug/retract
+
+.PHONY: all deps build run test bench vectors clean
+
+all: build
+
+# apt-get only for what is missing, so a machine that has everything is not touched.
+deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "retract: installing system packages:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product retract
+
+run: build
+	$(BIN) init
+	$(BIN) serve --host 127.0.0.1 --port 8080
+
+# One build of everything (tests and executables), then the suite without rebuilding.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Speed and memory figures for docs/performance.md (release build).
+bench: deps
+	$(SWIFT) build -c release --product retract-bench --product retract
+	.build/release/retract-bench
+
+# Regenerates the language-neutral sealing test vectors.
+vectors: deps
+	$(SWIFT) run retract-vectors Tests/SealTests/Vectors
+
+clean:
+	rm -rf .build

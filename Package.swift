@@ -1,0 +1,111 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every Retract target builds with the same strictness: Swift 6 language mode (complete
+/// concurrency checking) and `any` spelled out for existentials.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("StrictConcurrency"),
+]
+
+let package = Package(
+    name: "Retract",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "retract", targets: ["retract"]),
+        .library(name: "RetractCore", targets: ["RetractCore"]),
+        .library(name: "RetractServer", targets: ["RetractServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            path: "Sources/CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: strict),
+        .target(name: "Seal", dependencies: ["Sodium"], swiftSettings: strict),
+        .target(
+            name: "Vault",
+            dependencies: ["Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Mail",
+            dependencies: ["Sodium", .product(name: "Mustache", package: "swift-mustache")],
+            resources: [.copy("Templates")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RetractCore",
+            dependencies: ["Seal", "Sodium", "Vault", "Mail", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "RetractServer",
+            dependencies: [
+                "RetractCore", "Seal",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "retract",
+            dependencies: [
+                "RetractCore", "RetractServer", "Seal", "Mail", "Vault",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "retract-vectors",
+            dependencies: ["Seal", "Sodium"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "retract-bench",
+            dependencies: ["RetractCore", "Seal", "Sodium", "Vault", "Mail"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
+        .testTarget(
+            name: "SealTests",
+            dependencies: ["Seal", "Sodium"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "Seal", "Sodium"], swiftSettings: strict),
+        .testTarget(name: "MailTests", dependencies: ["Mail"], swiftSettings: strict),
+        .testTarget(
+            name: "RetractCoreTests",
+            dependencies: ["RetractCore", "Vault", "Seal", "Mail", "Sodium"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RetractServerTests",
+            dependencies: [
+                "RetractServer", "RetractCore", "Seal", "Mail",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["retract", "Mail", "Seal"],
+            swiftSettings: strict
+        ),
+    ]
+)

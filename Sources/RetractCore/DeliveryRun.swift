@@ -1,0 +1,12 @@
+/// What one pass of the outbox worker did.
+public struct DeliveryRun: Sendable, Equatable {
+    /// Mails the transport accepted.
+    public var delivered = 0
+    /// Mails that failed and will be retried.
+    public var deferred = 0
+    /// Mails that failed for good.
+    public var failed = 0
+
+    /// An empty run.
+    public init() {}
+}

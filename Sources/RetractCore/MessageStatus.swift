@@ -1,0 +1,55 @@
+import Foundation
+
+/// The sender's view of one message: who got it, who opened it and when, every attempt.
+public struct MessageStatus: Codable, Sendable {
+    /// One recipient's state.
+    public struct Recipient: Codable, Sendable {
+        public var address: String
+        public var kind: String
+        /// `live`, `revoked` or `expired`.
+        public var state: String
+        /// Successful opens.
+        public var views: Int
+        public var firstOpenedAt: Date?
+        public var lastOpenedAt: Date?
+        public var revokedAt: Date?
+        public var revokeReason: String?
+        /// Delivery state of the notification: `queued`, `sent`, `failed` or `cancelled`.
+        public var delivery: String
+        public var deliveredAt: Date?
+        /// The last delivery error, if any.
+        public var deliveryError: String?
+    }
+
+    /// One entry of the access log.
+    public struct Access: Codable, Sendable {
+        public var at: Date
+        public var recipient: String
+        public var result: String
+    }
+
+    public var id: String
+    public var sender: String
+    public var subject: String
+    public var locale: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+    public var maxViews: Int?
+    /// When held notifications go (or went) out.
+    public var deliverAfter: Date
+    public var attachments: Int
+    public var recipients: [Recipient]
+    public var accessLog: [Access]
+}
+
+/// One line of `retract list`.
+public struct MessageSummary: Codable, Sendable {
+    public var id: String
+    public var sender: String
+    public var subject: String
+    public var createdAt: Date
+    public var recipients: Int
+    /// Recipients who opened it at least once.
+    public var opened: Int
+    public var revoked: Int
+}

@@ -1,0 +1,14 @@
+import Foundation
+import Seal
+
+/// A message opened in memory for one recipient.
+public struct OpenedMessage: Sendable {
+    /// The message id.
+    public var messageID: String
+    /// The decrypted envelope: subject, sender, body, attachment list.
+    public var envelope: Envelope
+    /// The recipient the link belongs to.
+    public var recipient: String
+    /// The locale the sender chose.
+    public var locale: String
+}

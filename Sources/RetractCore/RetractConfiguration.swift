@@ -1,0 +1,42 @@
+import Foundation
+
+/// Where Retract keeps its state and how it addresses the world; every field has an
+/// embedded default so `retract init && retract serve` needs no setup.
+public struct RetractConfiguration: Sendable {
+    /// The data directory: `vault.sqlite` and the file `outbox/`.
+    public var dataDirectory: URL
+    /// The folder of master key files.
+    public var keysDirectory: URL
+    /// The base of every personal link, e.g. `https://retract.example.com`.
+    public var publicURL: String
+    /// The service's own address, the From of every mail (`RETRACT_FROM`).
+    public var serviceAddress: String
+    /// An operator's folder of mail templates that override the bundled ones.
+    public var templatesDirectory: URL?
+    /// How long links live when the sender names no expiry.
+    public var defaultExpiry: TimeInterval
+    /// The undo window applied when the sender names no delay (`RETRACT_SEND_DELAY`).
+    public var defaultSendDelay: TimeInterval
+
+    /// The embedded defaults, relative to the current directory.
+    public init(
+        dataDirectory: URL = URL(fileURLWithPath: ".retract"),
+        keysDirectory: URL = URL(fileURLWithPath: "keys"),
+        publicURL: String = "http://127.0.0.1:8080",
+        serviceAddress: String = "retract@localhost",
+        templatesDirectory: URL? = nil,
+        defaultExpiry: TimeInterval = 30 * 86_400,
+        defaultSendDelay: TimeInterval = 0
+    ) {
+        self.dataDirectory = dataDirectory
+        self.keysDirectory = keysDirectory
+        self.publicURL = publicURL
+        self.serviceAddress = serviceAddress
+        self.templatesDirectory = templatesDirectory
+        self.defaultExpiry = defaultExpiry
+        self.defaultSendDelay = defaultSendDelay
+    }
+
+    /// The folder the file transport writes delivered mail into.
+    public var outboxDirectory: URL { dataDirectory.appendingPathComponent("outbox") }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Seal
+import Vault
+
+extension RetractService {
+    /// Wrong keys allowed per link inside `failureWindow` before the link answers 429.
+    public static let failedAttemptLimit = 10
+    /// The window over which wrong keys are counted.
+    public static let failureWindow: TimeInterval = 15 * 60
+    /// How long after a successful open the attachments stay downloadable when the view
+    /// limit is reached, so `--max-views 1` still lets the reader save the files.
+    public static let attachmentWindow: TimeInterval = 30 * 60
+
+    /// What the interstitial page may show for a token; never counts as an open.
+    public func linkState(token: GrantToken) async -> LinkState {
+        guard let lookup = try? await vault.grant(tokenHash: token.hash.bytes) else { return .notFound }
+        let locale = lookup.message.locale
+        if let revokedAt = lookup.grant.revokedAt {
+            return .revoked(at: revokedAt, reason: lookup.grant.revokeReason, replaced: false, locale: locale)
+        }
+        if let expiresAt = lookup.message.expiresAt, expiresAt <= now() {
+            return .expired(at: expiresAt, locale: locale)
+        }
+        if let maxViews = lookup.message.maxViews, lookup.grant.views >= maxViews {
+            return .expired(at: nil, locale: locale)
+        }
+        return .openable(locale: locale)
+    }
+
+    /// Opens a message in memory with a recipient's link and counts one view.
+    public func open(token: GrantToken, linkKey: LinkKey) async throws(OpenFailure) -> OpenedMessage {
+        let (lookup, dataKey) = try await unlock(token: token, linkKey: linkKey, forAttachment: false)
+        let messageID = try parsedMessageID(lookup.message.id)
+        let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey)
+        let openedAt = now()
+        let counted: Bool
+        do {
+            counted = try await vault.recordOpen(
+                grantID: lookup.grant.id ?? -1, tokenHash: token.hash.bytes, maxViews: lookup.message.maxViews,
+                at: openedAt)
+        } catch {
+            logger.error("could not record an open", metadata: ["message": "\(lookup.message.id)"])
+            throw .damaged
+        }
+        guard counted else { throw .viewsExhausted }
+        return OpenedMessage(
+            messageID: lookup.message.id, envelope: envelope, recipient: lookup.grant.recipient,
+            locale: lookup.message.locale)
+    }
+
+    /// Starts decrypting attachment `index` (1-based) for a recipient.
+    public func downloadAttachment(token: GrantToken, linkKey: LinkKey, index: Int) async throws(OpenFailure)
+        -> AttachmentDownload
+    {
+        let (lookup, dataKey) = try await unlock(token: token, linkKey: linkKey, forAttachment: true)
+        let messageID = try parsedMessageID(lookup.message.id)
+        let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey)
+        guard let info = envelope.attachments.first(where: { $0.index == index }),
+            let part = try? await vault.sealedPart(messageID: lookup.message.id, index: index)
+        else { throw .notFound }
+        let opener: PartOpener
+        do {
+            opener = try PartOpener(
+                dataKey: dataKey, messageID: messageID, partIndex: UInt32(index), header: [UInt8](part.header))
+        } catch {
+            throw .damaged
+        }
+        try? await vault.recordAccess(
+            grantID: lookup.grant.id, tokenHash: token.hash.bytes, at: now(), result: .attachment)
+        return AttachmentDownload(
+            info: info, vault: vault, messageID: lookup.message.id, part: part, opener: opener)
+    }
+
+    /// Checks the grant's state and unwraps its data key, logging every refusal.
+    ///
+    /// The order matters for the side channel: an unknown token runs the same unseal,
+    /// derive and unwrap work as a wrong key (against the decoy), then fails the same way.
+    private func unlock(token: GrantToken, linkKey: LinkKey, forAttachment: Bool) async throws(OpenFailure)
+        -> (GrantLookup, DataKey)
+    {
+        let tokenHash = token.hash
+        let at = now()
+        let lookup = try? await vault.grant(tokenHash: tokenHash.bytes)
+        let failures =
+            (try? await vault.failedAttempts(tokenHash: tokenHash.bytes, since: at.addingTimeInterval(-Self.failureWindow)))
+            ?? 0
+        if failures >= Self.failedAttemptLimit {
+            await log(lookup, tokenHash, at, .tooManyAttempts)
+            throw .tooManyAttempts(retryAfter: Int(Self.failureWindow))
+        }
+        guard let lookup else {
+            runDecoy(token: token, linkKey: linkKey)
+            await log(nil, tokenHash, at, .invalidKey)
+            throw .invalidKey
+        }
+        let grant = lookup.grant
+        if let revokedAt = grant.revokedAt {
+            await log(lookup, tokenHash, at, .revoked)
+            throw .revoked(at: revokedAt, reason: grant.revokeReason, replaced: false)
+        }
+        if let expiresAt = lookup.message.expiresAt, expiresAt <= at {
+            await log(lookup, tokenHash, at, .expired)
+            throw .expired(at: expiresAt)
+        }
+        if let maxViews = lookup.message.maxViews, grant.views >= maxViews {
+            let recentlyOpened = grant.lastOpenedAt.map { at.timeIntervalSince($0) < Self.attachmentWindow } ?? false
+            if !(forAttachment && recentlyOpened) {
+                await log(lookup, tokenHash, at, .viewsExhausted)
+                throw .viewsExhausted
+            }
+        }
+        guard let kid = grant.shareKid, let sealedShare = grant.sealedShare, let wrapped = grant.wrappedDek else {
+            await log(lookup, tokenHash, at, .revoked)
+            throw .revoked(at: grant.revokedAt ?? at, reason: grant.revokeReason, replaced: false)
+        }
+        do {
+            let master = try keys.key(kid)
+            let messageID = try parsedMessageID(lookup.message.id)
+            let share = try GrantCrypto.openShare([UInt8](sealedShare), master: master, tokenHash: tokenHash)
+            let kek = GrantCrypto.deriveKEK(linkKey: linkKey, token: token, share: share)
+            let dataKey = try GrantCrypto.unwrapDataKey(
+                [UInt8](wrapped), kek: kek, messageID: messageID, tokenHash: tokenHash)
+            return (lookup, dataKey)
+        } catch let error as VaultError {
+            logger.error("a grant's master key is missing", metadata: ["error": "\(error)"])
+            throw .damaged
+        } catch {
+            await log(lookup, tokenHash, at, .invalidKey)
+            throw .invalidKey
+        }
+    }
+
+    /// The same work a wrong key costs, against a grant that does not exist.
+    private func runDecoy(token: GrantToken, linkKey: LinkKey) {
+        guard let share = try? GrantCrypto.openShare(decoy.sealedShare, master: keys.active, tokenHash: decoy.token.hash)
+        else { return }
+        let kek = GrantCrypto.deriveKEK(linkKey: linkKey, token: token, share: share)
+        _ = try? GrantCrypto.unwrapDataKey(
+            decoy.wrappedDataKey, kek: kek, messageID: decoy.messageID, tokenHash: decoy.token.hash)
+    }
+
+    private func log(_ lookup: GrantLookup?, _ tokenHash: TokenHash, _ at: Date, _ result: AccessEventRecord.Result)
+        async
+    {
+        do {
+            try await vault.recordAccess(grantID: lookup?.grant.id, tokenHash: tokenHash.bytes, at: at, result: result)
+        } catch {
+            logger.error("could not write the access log", metadata: ["result": "\(result.rawValue)"])
+        }
+    }
+
+    private func parsedMessageID(_ text: String) throws(OpenFailure) -> MessageID {
+        do {
+            return try MessageID(parsing: text)
+        } catch {
+            throw .damaged
+        }
+    }
+
+    /// Decrypts part 0 (the envelope) chunk by chunk.
+    private func openEnvelope(messageID: MessageID, dataKey: DataKey) async throws(OpenFailure) -> Envelope {
+        let id = messageID.description
+        guard let part = try? await vault.sealedPart(messageID: id, index: 0) else { throw .damaged }
+        do {
+            let opener = try PartOpener(dataKey: dataKey, messageID: messageID, partIndex: 0, header: [UInt8](part.header))
+            var plaintext: [UInt8] = []
+            for index in 0..<part.chunkCount {
+                guard let chunk = try await vault.sealedChunk(messageID: id, part: 0, chunk: index) else {
+                    throw OpenFailure.damaged
+                }
+                let (bytes, isFinal) = try opener.openChunk(chunk)
+                plaintext += bytes
+                if isFinal != (index == part.chunkCount - 1) { throw OpenFailure.damaged }
+            }
+            try opener.finish()
+            return try Envelope.decode(plaintext)
+        } catch {
+            throw .damaged
+        }
+    }
+}

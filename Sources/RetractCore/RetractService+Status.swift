@@ -1,0 +1,55 @@
+import Foundation
+import Seal
+import Vault
+
+extension RetractService {
+    /// The full state of one message, with its access log.
+    public func status(messageID: String) throws -> MessageStatus {
+        guard let message = try vault.message(id: messageID) else { throw RetractError.messageNotFound(messageID) }
+        let grants = try vault.grants(messageID: messageID)
+        let outbox = try vault.outboxMail(messageID: messageID).filter { $0.kind == .notification }
+        let byGrant = Dictionary(outbox.compactMap { mail in mail.grantId.map { ($0, mail) } }, uniquingKeysWith: { a, _ in a })
+        let recipientByGrant = Dictionary(grants.compactMap { g in g.id.map { ($0, g.recipient) } }, uniquingKeysWith: { a, _ in a })
+        let at = now()
+        let recipients = grants.map { grant in
+            let mail = grant.id.flatMap { byGrant[$0] }
+            let expired = (message.expiresAt.map { $0 <= at } ?? false)
+            return MessageStatus.Recipient(
+                address: grant.recipient, kind: grant.kind.rawValue,
+                state: grant.revokedAt != nil ? "revoked" : (expired ? "expired" : "live"),
+                views: grant.views, firstOpenedAt: grant.firstOpenedAt, lastOpenedAt: grant.lastOpenedAt,
+                revokedAt: grant.revokedAt, revokeReason: grant.revokeReason,
+                delivery: mail?.state.rawValue ?? "none", deliveredAt: mail?.sentAt, deliveryError: mail?.lastError)
+        }
+        let log = try vault.accessEvents(messageID: messageID).map { event in
+            MessageStatus.Access(
+                at: event.at, recipient: event.grantId.flatMap { recipientByGrant[$0] } ?? "?",
+                result: event.result.rawValue)
+        }
+        return MessageStatus(
+            id: message.id, sender: message.sender, subject: try subject(of: message), locale: message.locale,
+            createdAt: message.createdAt, expiresAt: message.expiresAt, maxViews: message.maxViews,
+            deliverAfter: message.deliverAfter, attachments: message.partCount - 1, recipients: recipients,
+            accessLog: log)
+    }
+
+    /// Every message, newest first.
+    public func list() throws -> [MessageSummary] {
+        try vault.messages().map { message in
+            let grants = try vault.grants(messageID: message.id)
+            return MessageSummary(
+                id: message.id, sender: message.sender, subject: (try? subject(of: message)) ?? "?",
+                createdAt: message.createdAt, recipients: grants.count,
+                opened: grants.filter { $0.firstOpenedAt != nil }.count,
+                revoked: grants.filter { $0.revokedAt != nil }.count)
+        }
+    }
+
+    /// The subject, unsealed with the master key.
+    func subject(of message: MessageRecord) throws -> String {
+        let master = try keys.key(message.subjectKid)
+        let bytes = try GrantCrypto.openMetadata(
+            [UInt8](message.sealedSubject), master: master, context: Self.subjectContext(message.id))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,7 @@
+/// What the server needs to know to start; the CLI command and the tests both provide it.
+public protocol ServerArguments: Sendable {
+    /// Address to bind, `127.0.0.1` by default.
+    var host: String { get }
+    /// Port to bind; 0 picks a free one.
+    var port: Int { get }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+
+/// One sealed message: only the metadata the service needs without any link.
+///
+/// The subject is sealed under the master key (`sealedSubject`), so the database file alone
+/// reveals no subject; the service can still read it back to write notices and reports.
+public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "messages"
+
+    /// Lower-case hex of the 16-byte message id.
+    public var id: String
+    /// The sender's address.
+    public var sender: String
+    /// The sender's display name, when one was given.
+    public var senderName: String?
+    /// The notification subject sealed under the master key `subjectKid`.
+    public var sealedSubject: Data
+    /// Id of the master key that seals the subject.
+    public var subjectKid: String
+    /// Locale of the mails and pages (`en`, `zh-Hans`).
+    public var locale: String
+    /// When the message was sealed.
+    public var createdAt: Date
+    /// After this instant no link opens.
+    public var expiresAt: Date?
+    /// Successful opens allowed per recipient; nil means no limit.
+    public var maxViews: Int?
+    /// Notifications are held until this instant (the undo window).
+    public var deliverAfter: Date
+    /// Number of sealed parts: the envelope plus one per attachment.
+    public var partCount: Int
+
+    /// Column names for queries.
+    public enum Columns {
+        public static let id = Column(CodingKeys.id)
+        public static let createdAt = Column(CodingKeys.createdAt)
+        public static let sender = Column(CodingKeys.sender)
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    /// Creates a record; every field is stored as given.
+    public init(
+        id: String, sender: String, senderName: String?, sealedSubject: Data, subjectKid: String, locale: String,
+        createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int
+    ) {
+        self.id = id
+        self.sender = sender
+        self.senderName = senderName
+        self.sealedSubject = sealedSubject
+        self.subjectKid = subjectKid
+        self.locale = locale
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.maxViews = maxViews
+        self.deliverAfter = deliverAfter
+        self.partCount = partCount
+    }
+}

@@ -1,0 +1,13 @@
+/// A grant to store together with the notification mail that carries its link.
+public struct NewGrant: Sendable {
+    /// The grant; its id is assigned on insert.
+    public var grant: GrantRecord
+    /// The recipient's notification; its `grantId` is filled in on insert.
+    public var notification: OutboxMailRecord
+
+    /// Pairs a grant with its notification.
+    public init(grant: GrantRecord, notification: OutboxMailRecord) {
+        self.grant = grant
+        self.notification = notification
+    }
+}

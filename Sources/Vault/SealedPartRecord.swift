@@ -1,0 +1,29 @@
+import Foundation
+import GRDB
+
+/// The secretstream header and size of one sealed part; its chunks are `SealedChunkRecord`s.
+public struct SealedPartRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "sealed_parts"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    /// The message the part belongs to.
+    public var messageId: String
+    /// 0 is the envelope, 1… the attachments.
+    public var partIndex: Int
+    /// The 24-byte secretstream header.
+    public var header: Data
+    /// How many chunks the part was sealed into.
+    public var chunkCount: Int
+    /// Plaintext size in bytes, so downloads can announce a length.
+    public var plaintextSize: Int64
+
+    /// Creates a record.
+    public init(messageId: String, partIndex: Int, header: Data, chunkCount: Int, plaintextSize: Int64) {
+        self.messageId = messageId
+        self.partIndex = partIndex
+        self.header = header
+        self.chunkCount = chunkCount
+        self.plaintextSize = plaintextSize
+    }
+}

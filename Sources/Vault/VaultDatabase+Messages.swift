@@ -1,0 +1,78 @@
+import Foundation
+import GRDB
+
+extension VaultDatabase {
+    /// Stores a sealed message, its parts, its grants and their notifications in one
+    /// transaction: either all of it is in the vault afterwards, or none of it.
+    ///
+    /// `writeParts` seals and writes the parts through the writer it is given; it runs inside
+    /// the transaction, so a thrown error (an unreadable attachment, say) rolls back all.
+    @discardableResult
+    public func storeSealedMessage(
+        _ message: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
+    ) throws -> [GrantRecord] {
+        try writer.write { db in
+            try message.insert(db)
+            try writeParts(SealedPartWriter(db: db, messageID: message.id))
+            var stored: [GrantRecord] = []
+            for var pair in grants {
+                try pair.grant.insert(db)
+                pair.notification.grantId = pair.grant.id
+                try pair.notification.insert(db)
+                stored.append(pair.grant)
+            }
+            return stored
+        }
+    }
+
+    /// The message with this id.
+    public func message(id: String) throws -> MessageRecord? {
+        try reader.read { db in try MessageRecord.fetchOne(db, key: id) }
+    }
+
+    /// Every message, newest first.
+    public func messages() throws -> [MessageRecord] {
+        try reader.read { db in
+            try MessageRecord.order(MessageRecord.Columns.createdAt.desc).fetchAll(db)
+        }
+    }
+
+    /// The grants of a message in the order they were created.
+    public func grants(messageID: String) throws -> [GrantRecord] {
+        try reader.read { db in
+            try GrantRecord.filter(GrantRecord.Columns.messageId == messageID)
+                .order(GrantRecord.Columns.id).fetchAll(db)
+        }
+    }
+
+    /// The access log of a message, oldest first.
+    public func accessEvents(messageID: String) throws -> [AccessEventRecord] {
+        try reader.read { db in
+            try AccessEventRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT e.* FROM access_events e JOIN grants g ON g.id = e.grant_id
+                    WHERE g.message_id = ? ORDER BY e.at, e.id
+                    """,
+                arguments: [messageID])
+        }
+    }
+
+    /// The header and size of one sealed part.
+    public func sealedPart(messageID: String, index: Int) async throws -> SealedPartRecord? {
+        try await reader.read { db in
+            try SealedPartRecord.fetchOne(db, key: ["message_id": messageID, "part_index": index])
+        }
+    }
+
+    /// One ciphertext chunk, or nil when it is not (or no longer) stored.
+    public func sealedChunk(messageID: String, part: Int, chunk: Int) async throws -> [UInt8]? {
+        try await reader.read { db in
+            try Data.fetchOne(
+                db,
+                sql: "SELECT data FROM sealed_chunks WHERE message_id = ? AND part_index = ? AND chunk_index = ?",
+                arguments: [messageID, part, chunk]
+            ).map { [UInt8]($0) }
+        }
+    }
+}

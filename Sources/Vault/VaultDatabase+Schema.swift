@@ -1,0 +1,84 @@
+import GRDB
+
+extension VaultDatabase {
+    /// The schema, one migration per shipped change; shipped migrations are never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-vault") { db in
+            try db.create(table: "messages") { t in
+                t.primaryKey("id", .text).notNull()
+                t.column("sender", .text).notNull()
+                t.column("sender_name", .text)
+                t.column("sealed_subject", .blob).notNull()
+                t.column("subject_kid", .text).notNull()
+                t.column("locale", .text).notNull()
+                t.column("created_at", .datetime).notNull().indexed()
+                t.column("expires_at", .datetime)
+                t.column("max_views", .integer).check { $0 > 0 }
+                t.column("deliver_after", .datetime).notNull()
+                t.column("part_count", .integer).notNull().check { $0 >= 1 }
+            }
+            try db.create(table: "sealed_parts") { t in
+                t.column("message_id", .text).notNull().references("messages", onDelete: .cascade)
+                t.column("part_index", .integer).notNull().check { $0 >= 0 }
+                t.column("header", .blob).notNull()
+                t.column("chunk_count", .integer).notNull().check { $0 >= 1 }
+                t.column("plaintext_size", .integer).notNull().check { $0 >= 0 }
+                t.primaryKey(["message_id", "part_index"])
+            }
+            try db.create(table: "sealed_chunks") { t in
+                t.column("message_id", .text).notNull()
+                t.column("part_index", .integer).notNull()
+                t.column("chunk_index", .integer).notNull().check { $0 >= 0 }
+                t.column("data", .blob).notNull()
+                t.primaryKey(["message_id", "part_index", "chunk_index"])
+                t.foreignKey(["message_id", "part_index"], references: "sealed_parts", onDelete: .cascade)
+            }
+            try db.create(table: "grants") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("message_id", .text).notNull().indexed().references("messages", onDelete: .cascade)
+                t.column("token_hash", .blob).notNull().unique()
+                t.column("recipient", .text).notNull()
+                t.column("kind", .text).notNull().check { ["to", "cc", "bcc"].contains($0) }
+                t.column("share_kid", .text)
+                t.column("sealed_share", .blob)
+                t.column("wrapped_dek", .blob)
+                t.column("views", .integer).notNull().defaults(to: 0)
+                t.column("first_opened_at", .datetime)
+                t.column("last_opened_at", .datetime)
+                t.column("revoked_at", .datetime)
+                t.column("revoke_reason", .text)
+                t.column("notification_message_id", .text).notNull()
+                // Live grants hold both halves of the key material, revoked ones neither.
+                t.check(sql: "(revoked_at IS NULL) = (sealed_share IS NOT NULL AND wrapped_dek IS NOT NULL)")
+            }
+            try db.create(table: "access_events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("grant_id", .integer).indexed().references("grants", onDelete: .cascade)
+                t.column("token_hash", .blob).notNull()
+                t.column("at", .datetime).notNull()
+                t.column("result", .text).notNull()
+            }
+            try db.create(index: "access_events_by_token", on: "access_events", columns: ["token_hash", "at"])
+            try db.create(table: "outbox") { t in
+                t.primaryKey("id", .text).notNull()
+                t.column("message_id", .text).notNull().indexed().references("messages", onDelete: .cascade)
+                t.column("grant_id", .integer).indexed().references("grants", onDelete: .cascade)
+                t.column("kind", .text).notNull()
+                t.column("mail_from", .text).notNull()
+                t.column("recipient", .text).notNull()
+                t.column("rfc_message_id", .text).notNull()
+                t.column("sealed_data", .blob)
+                t.column("data_kid", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("attempts", .integer).notNull().defaults(to: 0)
+                t.column("not_before", .datetime).notNull()
+                t.column("created_at", .datetime).notNull()
+                t.column("sent_at", .datetime)
+                t.column("last_error", .text)
+            }
+            try db.create(index: "outbox_due", on: "outbox", columns: ["state", "not_before"])
+        }
+        return migrator
+    }
+}

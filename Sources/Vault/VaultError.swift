@@ -1,0 +1,66 @@
+import Foundation
+
+/// A failure of the vault's storage or key directory, phrased so an operator knows what to do.
+public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
+    private enum Code: Equatable, Sendable {
+        case keyFileExposed
+        case keyFileUnreadable
+        case keyFileMalformed
+        case noMasterKey
+        case unknownKeyID
+        case keysDirectoryUnusable
+        case dataDirectoryUnusable
+        case messageNotFound
+    }
+
+    private let code: Code
+    /// The one-line explanation shown to the user.
+    public let description: String
+
+    private init(_ code: Code, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    /// A master key file can be read by group or others.
+    public static func keyFileExposed(_ path: String) -> VaultError {
+        .init(.keyFileExposed, "master key file \(path) is readable by group or others; run `chmod 600 \(path)`")
+    }
+
+    /// A master key file cannot be read.
+    public static func keyFileUnreadable(_ path: String, reason: String) -> VaultError {
+        .init(.keyFileUnreadable, "cannot read master key file \(path): \(reason)")
+    }
+
+    /// A master key file does not hold one base64url key of 32 bytes.
+    public static func keyFileMalformed(_ path: String) -> VaultError {
+        .init(.keyFileMalformed, "master key file \(path) is not a Retract master key (one line of 43 base64url characters)")
+    }
+
+    /// The keys directory holds no master key.
+    public static func noMasterKey(_ directory: String) -> VaultError {
+        .init(.noMasterKey, "no master key in \(directory); run `retract init` or `retract keys init`")
+    }
+
+    /// A stored record names a key id that is not in the keys directory.
+    public static func unknownKeyID(_ kid: String) -> VaultError {
+        .init(.unknownKeyID, "master key \(kid) is missing from the keys directory; restore keys/master-\(kid).key from backup")
+    }
+
+    /// The keys directory cannot be created or used.
+    public static func keysDirectoryUnusable(_ path: String, reason: String) -> VaultError {
+        .init(.keysDirectoryUnusable, "cannot use keys directory \(path): \(reason)")
+    }
+
+    /// The data directory cannot be created or used.
+    public static func dataDirectoryUnusable(_ path: String, reason: String) -> VaultError {
+        .init(.dataDirectoryUnusable, "cannot use data directory \(path): \(reason)")
+    }
+
+    /// No message has this id.
+    public static func messageNotFound(_ id: String) -> VaultError {
+        .init(.messageNotFound, "no message with id \(id); `retract list` shows the ids")
+    }
+
+    public static func == (lhs: VaultError, rhs: VaultError) -> Bool { lhs.code == rhs.code }
+}

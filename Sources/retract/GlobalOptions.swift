@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import RetractCore
+
+/// Options every command takes: where the data and the keys live.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Data directory: the vault and the file outbox (env RETRACT_DATA_DIR).")
+    var dataDir: String = Environment.value("RETRACT_DATA_DIR") ?? ".retract"
+
+    @Option(help: "Folder of master key files (env RETRACT_KEYS_DIR).")
+    var keysDir: String = Environment.value("RETRACT_KEYS_DIR") ?? "keys"
+
+    /// The configuration these options and the environment describe.
+    func configuration(publicURL: String? = nil) throws -> RetractConfiguration {
+        var configuration = RetractConfiguration(
+            dataDirectory: URL(fileURLWithPath: dataDir), keysDirectory: URL(fileURLWithPath: keysDir))
+        if let publicURL = publicURL ?? Environment.value("RETRACT_PUBLIC_URL") {
+            configuration.publicURL = try Self.checkedPublicURL(publicURL)
+        }
+        if let from = Environment.value("RETRACT_FROM") { configuration.serviceAddress = from }
+        if let templates = Environment.value("RETRACT_TEMPLATES_DIR") {
+            configuration.templatesDirectory = URL(fileURLWithPath: templates)
+        }
+        if let delay = Environment.value("RETRACT_SEND_DELAY") {
+            configuration.defaultSendDelay = try DurationText.seconds(delay, option: "RETRACT_SEND_DELAY")
+        }
+        return configuration
+    }
+
+    static func checkedPublicURL(_ text: String) throws -> String {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil, url.query == nil, url.fragment == nil
+        else {
+            throw RetractError.invalidInput("public URL \(text.debugDescription) must be an http(s) URL like https://retract.example.com")
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+}
+
+/// Reads the environment; empty values count as unset.
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+}

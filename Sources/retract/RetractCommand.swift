@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `retract`: send sealed messages by link, and take them back.
+@main
+struct RetractCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retract",
+        abstract: "Send mail as sealed links you can take back, on any domain.",
+        subcommands: [
+            InitCommand.self, KeysCommand.self, ServeCommand.self, SendCommand.self, StatusCommand.self,
+            ListCommand.self, OpenCommand.self, DeliverCommand.self,
+        ])
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import RetractCore
+import RetractServer
+
+/// `retract serve`: the reader pages, the API and the outbox worker.
+struct ServeCommand: AsyncParsableCommand, ServerArguments {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the HTTP service and the outbox worker.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Address to bind.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to bind (0 picks a free one and prints it).")
+    var port: Int = 8080
+
+    @Option(help: "Base of the links in mails (env RETRACT_PUBLIC_URL); defaults to this server's address.")
+    var publicURL: String?
+
+    func run() async throws {
+        try await Console.run {
+            var configuration = try global.configuration(publicURL: publicURL)
+            if publicURL == nil && Environment.value("RETRACT_PUBLIC_URL") == nil {
+                configuration.publicURL = "http://\(host):\(port)"
+            }
+            var logger = Logger(label: "retract")
+            logger.logLevel = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+            let service = try RetractService.open(configuration, logger: logger)
+            let host = self.host
+            let app = try await buildApplication(self, service: service, logger: logger) { port in
+                print("retract: listening on http://\(host):\(port)")
+                fflush(stdout)
+            }
+            try await app.runService()
+        }
+    }
+}
+
+/// `retract deliver`: one pass of the outbox worker, then exit.
+struct DeliverCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliver", abstract: "Deliver the mail that is due, once, and exit.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await Console.run {
+            let service = try RetractService.open(try global.configuration())
+            let run = await service.deliverDueMail()
+            Console.out("retract: delivered \(run.delivered), deferred \(run.deferred), failed \(run.failed)")
+        }
+    }
+}
