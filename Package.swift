@@ -80,6 +80,12 @@ let package = Package(
             dependencies: ["RetractCore", "Seal", "Sodium", "Vault", "Mail"],
             swiftSettings: strict
         ),
+        .target(
+            name: "RetractTestSupport",
+            dependencies: ["RetractCore", "Vault", "Mail"],
+            path: "Tests/RetractTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "SealTests",
@@ -87,24 +93,31 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "Seal", "Sodium"], swiftSettings: strict),
+        .testTarget(
+            name: "VaultTests",
+            dependencies: ["Vault", "Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MailTests", dependencies: ["Mail"], swiftSettings: strict),
         .testTarget(
             name: "RetractCoreTests",
-            dependencies: ["RetractCore", "Vault", "Seal", "Mail", "Sodium"],
+            dependencies: [
+                "RetractCore", "RetractTestSupport", "Vault", "Seal", "Mail", "Sodium",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "RetractServerTests",
             dependencies: [
-                "RetractServer", "RetractCore", "Seal", "Mail",
+                "RetractServer", "RetractCore", "RetractTestSupport", "Seal", "Mail",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["retract", "Mail", "Seal"],
+            dependencies: ["retract", "RetractTestSupport", "Mail", "Seal"],
             swiftSettings: strict
         ),
     ]

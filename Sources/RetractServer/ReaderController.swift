@@ -48,7 +48,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
         let accept = request.headers[.acceptLanguage]
         let (key, wantsHTML) = try await readKey(request)
         let locale = PageLocale.negotiate(acceptLanguage: accept)
-        guard let token = token(context) else { return failure(.notFound, html: wantsHTML, locale: locale) }
+        guard let token = token(context) else { return failure(OpenFailure.notFound, html: wantsHTML, locale: locale) }
         do {
             let opened = try await service.open(token: token, linkKey: key)
             let pageLocale = PageLocale.negotiate(acceptLanguage: accept, fallback: opened.locale)
@@ -62,7 +62,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
         let (key, wantsHTML) = try await readKey(request)
         let locale = PageLocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
         guard let token = token(context), let index = context.parameters.get("index").flatMap(Int.init), index >= 1
-        else { return failure(.notFound, html: wantsHTML, locale: locale) }
+        else { return failure(OpenFailure.notFound, html: wantsHTML, locale: locale) }
         let download: AttachmentDownload
         do {
             download = try await service.downloadAttachment(token: token, linkKey: key, index: index)

@@ -34,7 +34,7 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// Column names for queries.
     public enum Columns {
         public static let id = Column(CodingKeys.id)
-        public static let createdAt = Column(CodingKeys.createdAt)
+        public static let createdAt = Column("created_at")
         public static let sender = Column(CodingKeys.sender)
     }
 

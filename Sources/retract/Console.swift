@@ -45,11 +45,7 @@ enum Console {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let error = error as? any CustomStringConvertible {
-            let text = error.description
-            return text.split(whereSeparator: \.isNewline).joined(separator: " ")
-        }
-        return "\(error)"
+        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     static func date(_ date: Date?) -> String {

@@ -27,13 +27,11 @@ struct ServeCommand: AsyncParsableCommand, ServerArguments {
             if publicURL == nil && Environment.value("RETRACT_PUBLIC_URL") == nil {
                 configuration.publicURL = "http://\(host):\(port)"
             }
-            var logger = Logger(label: "retract")
-            logger.logLevel = Environment.value("LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
+            let logger = CommandLogger.make(level: .info)
             let service = try RetractService.open(configuration, logger: logger)
             let host = self.host
             let app = try await buildApplication(self, service: service, logger: logger) { port in
-                print("retract: listening on http://\(host):\(port)")
-                fflush(stdout)
+                FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
             }
             try await app.runService()
         }
@@ -49,7 +47,7 @@ struct DeliverCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let service = try RetractService.open(try global.configuration())
+            let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
             let run = await service.deliverDueMail()
             Console.out("retract: delivered \(run.delivered), deferred \(run.deferred), failed \(run.failed)")
         }
