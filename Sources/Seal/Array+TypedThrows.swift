@@ -1,0 +1,12 @@
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` that keeps the closure's typed error (the standard one only rethrows
+    /// `any Error`).
+    func withBytes<Result, Failure: Error>(
+        _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let outcome: Swift.Result<Result, Failure> = withUnsafeBytes { bytes in
+            Swift.Result { () throws(Failure) in try body(bytes) }
+        }
+        return try outcome.get()
+    }
+}

@@ -1,0 +1,1 @@
+// Placeholder so the package graph loads before this target is written; delete when it has sources.
