@@ -19,6 +19,8 @@ public struct MessageStatus: Codable, Sendable {
         public var deliveredAt: Date?
         /// The last delivery error, if any.
         public var deliveryError: String?
+        /// The corrected message sent to this recipient when it was revoked.
+        public var replacementId: String?
     }
 
     /// One entry of the access log.
@@ -38,6 +40,10 @@ public struct MessageStatus: Codable, Sendable {
     /// When held notifications go (or went) out.
     public var deliverAfter: Date
     public var attachments: Int
+    /// The message this one corrects.
+    public var supersedes: String?
+    /// Whether the sealed content still exists (false once nobody can open it).
+    public var contentAvailable: Bool
     public var recipients: [Recipient]
     public var accessLog: [Access]
 }

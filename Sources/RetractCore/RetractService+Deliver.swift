@@ -15,6 +15,7 @@ extension RetractService {
         var run = DeliveryRun()
         let due: [OutboxMailRecord]
         do {
+            try vault.cancelNotificationsOfRevokedGrants()
             due = try vault.dueMail(now: now())
         } catch {
             logger.error("could not read the outbox", metadata: ["error": "\(error)"])
@@ -22,6 +23,7 @@ extension RetractService {
         }
         for mail in due {
             do {
+                guard try vault.isStillDeliverable(mailID: mail.id) else { continue }
                 guard let sealed = mail.sealedData else {
                     try vault.markDeliveryFailed(mailID: mail.id, error: "mail data missing", retryAt: nil)
                     run.failed += 1

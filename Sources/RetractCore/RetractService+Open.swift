@@ -16,7 +16,9 @@ extension RetractService {
         guard let lookup = try? await vault.grant(tokenHash: token.hash.bytes) else { return .notFound }
         let locale = lookup.message.locale
         if let revokedAt = lookup.grant.revokedAt {
-            return .revoked(at: revokedAt, reason: lookup.grant.revokeReason, replaced: false, locale: locale)
+            return .revoked(
+                at: revokedAt, reason: lookup.grant.revokeReason, replaced: lookup.grant.replacementMessageId != nil,
+                locale: locale)
         }
         if let expiresAt = lookup.message.expiresAt, expiresAt <= now() {
             return .expired(at: expiresAt, locale: locale)
@@ -96,7 +98,7 @@ extension RetractService {
         let grant = lookup.grant
         if let revokedAt = grant.revokedAt {
             await log(lookup, tokenHash, at, .revoked)
-            throw .revoked(at: revokedAt, reason: grant.revokeReason, replaced: false)
+            throw .revoked(at: revokedAt, reason: grant.revokeReason, replaced: grant.replacementMessageId != nil)
         }
         if let expiresAt = lookup.message.expiresAt, expiresAt <= at {
             await log(lookup, tokenHash, at, .expired)
@@ -132,11 +134,11 @@ extension RetractService {
 
     /// The same work a wrong key costs, against a grant that does not exist.
     private func runDecoy(token: GrantToken, linkKey: LinkKey) {
-        guard let share = try? GrantCrypto.openShare(decoy.sealedShare, master: keys.active, tokenHash: decoy.token.hash)
-        else { return }
-        let kek = GrantCrypto.deriveKEK(linkKey: linkKey, token: token, share: share)
-        _ = try? GrantCrypto.unwrapDataKey(
-            decoy.wrappedDataKey, kek: kek, messageID: decoy.messageID, tokenHash: decoy.token.hash)
+        do {
+            try decoy.open(token: token, linkKey: linkKey)
+        } catch {
+            // Always fails: that is the point.
+        }
     }
 
     private func log(_ lookup: GrantLookup?, _ tokenHash: TokenHash, _ at: Date, _ result: AccessEventRecord.Result)

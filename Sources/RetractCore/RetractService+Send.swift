@@ -19,45 +19,31 @@ extension RetractService {
         let master = keys.active
         let deliverAfter = createdAt.addingTimeInterval(plan.delay)
         let expiresAt = createdAt.addingTimeInterval(plan.expiresIn)
-        let publicBase = configuration.publicURL
         let serviceAddress = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
         let mailDomain = serviceAddress.domain
 
         var newGrants: [NewGrant] = []
         var receipts: [SendReceipt.Recipient] = []
         for recipient in plan.recipients {
-            let secrets = GrantSecrets.generate()
-            let tokenHash = secrets.token.hash
-            let kek = GrantCrypto.deriveKEK(linkKey: secrets.linkKey, token: secrets.token, share: secrets.share)
-            let link = Link(token: secrets.token, linkKey: secrets.linkKey).url(publicBase: publicBase)
             let rfcMessageID = MessageIDFactory.make(domain: mailDomain)
+            let issued = issueGrant(
+                recipient: recipient.address.address, kind: recipient.kind, messageID: messageID, dataKey: dataKey,
+                notificationMessageID: rfcMessageID)
             let mail = try wrapMailError {
                 try templates.notification(
                     NotificationDetails(
                         serviceAddress: serviceAddress, sender: plan.sender, recipient: recipient.address,
-                        subject: draft.subject, link: link, sentAt: createdAt, expiresAt: expiresAt,
+                        subject: draft.subject, link: issued.link, sentAt: createdAt, expiresAt: expiresAt,
                         attachmentCount: plan.attachments.count, locale: plan.locale, messageID: rfcMessageID))
             }
-            let bytes = try wrapMailError { try mail.rendered() }
-            let outboxID = Self.makeOutboxID()
             newGrants.append(
                 NewGrant(
-                    grant: GrantRecord(
-                        messageId: messageID.description, tokenHash: Data(tokenHash.bytes),
-                        recipient: recipient.address.address, kind: recipient.kind, shareKid: master.kid,
-                        sealedShare: Data(GrantCrypto.sealShare(secrets.share, master: master, tokenHash: tokenHash)),
-                        wrappedDek: Data(
-                            GrantCrypto.wrapDataKey(dataKey, kek: kek, messageID: messageID, tokenHash: tokenHash)),
-                        notificationMessageId: rfcMessageID),
-                    notification: OutboxMailRecord(
-                        id: outboxID, messageId: messageID.description, grantId: nil, kind: .notification,
-                        mailFrom: serviceAddress.address, recipient: recipient.address.address,
-                        rfcMessageId: rfcMessageID,
-                        sealedData: Data(
-                            GrantCrypto.sealMetadata(bytes, master: master, context: Self.outboxContext(outboxID))),
-                        dataKid: master.kid, notBefore: deliverAfter, createdAt: createdAt)))
+                    grant: issued.record,
+                    notification: try queuedMail(
+                        mail, kind: .notification, messageID: messageID.description, grantID: nil,
+                        recipient: recipient.address.address, notBefore: deliverAfter, createdAt: createdAt)))
             receipts.append(
-                .init(address: recipient.address.address, kind: recipient.kind.rawValue, delivery: "queued", link: link))
+                .init(address: recipient.address.address, kind: recipient.kind.rawValue, delivery: "queued", link: issued.link))
         }
 
         let message = MessageRecord(

@@ -7,19 +7,20 @@ extension RetractService {
     public func status(messageID: String) throws -> MessageStatus {
         guard let message = try vault.message(id: messageID) else { throw RetractError.messageNotFound(messageID) }
         let grants = try vault.grants(messageID: messageID)
-        let outbox = try vault.outboxMail(messageID: messageID).filter { $0.kind == .notification }
-        let byGrant = Dictionary(outbox.compactMap { mail in mail.grantId.map { ($0, mail) } }, uniquingKeysWith: { a, _ in a })
         let recipientByGrant = Dictionary(grants.compactMap { g in g.id.map { ($0, g.recipient) } }, uniquingKeysWith: { a, _ in a })
         let at = now()
         let recipients = grants.map { grant in
-            let mail = grant.id.flatMap { byGrant[$0] }
+            // The mail that carried the link: the notification, or for a replacement the
+            // correction notice that delivered it.
+            let mail = try? vault.outboxMail(rfcMessageID: grant.notificationMessageId)
             let expired = (message.expiresAt.map { $0 <= at } ?? false)
             return MessageStatus.Recipient(
                 address: grant.recipient, kind: grant.kind.rawValue,
                 state: grant.revokedAt != nil ? "revoked" : (expired ? "expired" : "live"),
                 views: grant.views, firstOpenedAt: grant.firstOpenedAt, lastOpenedAt: grant.lastOpenedAt,
                 revokedAt: grant.revokedAt, revokeReason: grant.revokeReason,
-                delivery: mail?.state.rawValue ?? "none", deliveredAt: mail?.sentAt, deliveryError: mail?.lastError)
+                delivery: mail?.state.rawValue ?? "none", deliveredAt: mail?.sentAt, deliveryError: mail?.lastError,
+                replacementId: grant.replacementMessageId)
         }
         let log = try vault.accessEvents(messageID: messageID).map { event in
             MessageStatus.Access(
@@ -29,7 +30,8 @@ extension RetractService {
         return MessageStatus(
             id: message.id, sender: message.sender, subject: try subject(of: message), locale: message.locale,
             createdAt: message.createdAt, expiresAt: message.expiresAt, maxViews: message.maxViews,
-            deliverAfter: message.deliverAfter, attachments: message.partCount - 1, recipients: recipients,
+            deliverAfter: message.deliverAfter, attachments: message.partCount - 1, supersedes: message.supersedes,
+            contentAvailable: grants.contains { $0.isLive }, recipients: recipients,
             accessLog: log)
     }
 

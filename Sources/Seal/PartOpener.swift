@@ -45,12 +45,7 @@ public final class PartOpener {
         _ ciphertext: UnsafeRawBufferPointer,
         into output: UnsafeMutableRawBufferPointer
     ) throws(SealError) -> (count: Int, isFinal: Bool) {
-        switch state {
-        case .failed(let error): throw error
-        case .finished: throw fail(.chunkAfterFinal)
-        case .open: break
-        }
-        guard ciphertext.count <= SealFormat.sealedChunkSize else { throw fail(.oversizedChunk) }
+        try checkAcceptsChunk(ciphertext)
         guard ciphertext.count >= SealFormat.chunkOverhead else { throw fail(.integrity) }
         precondition(output.count >= ciphertext.count - SealFormat.chunkOverhead, "chunk output buffer too small")
 
@@ -82,8 +77,7 @@ public final class PartOpener {
     /// Opens the next chunk; returns its plaintext and whether it was the final chunk.
     public func openChunk(_ ciphertext: UnsafeRawBufferPointer) throws(SealError) -> (plaintext: [UInt8], isFinal: Bool) {
         // Refuse before allocating for a chunk that will be refused anyway.
-        if case .failed(let error) = state { throw error }
-        guard ciphertext.count <= SealFormat.sealedChunkSize else { throw fail(.oversizedChunk) }
+        try checkAcceptsChunk(ciphertext)
         let capacity = Swift.max(ciphertext.count - SealFormat.chunkOverhead, 0)
         var outcome: Result<Bool, SealError> = .success(false)
         let plaintext = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
@@ -112,6 +106,16 @@ public final class PartOpener {
         case .failed(let error): throw error
         case .open: throw fail(.truncated)
         }
+    }
+
+    /// Throws unless the stream is still open and the chunk is within the size limit.
+    private func checkAcceptsChunk(_ ciphertext: UnsafeRawBufferPointer) throws(SealError) {
+        switch state {
+        case .failed(let error): throw error
+        case .finished: throw fail(.chunkAfterFinal)
+        case .open: break
+        }
+        guard ciphertext.count <= SealFormat.sealedChunkSize else { throw fail(.oversizedChunk) }
     }
 
     private func fail(_ error: SealError) -> SealError {

@@ -43,6 +43,8 @@ public struct GrantRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     public var revokeReason: String?
     /// Message-ID header of the recipient's notification mail, for threading notices.
     public var notificationMessageId: String
+    /// The corrected message sent to this recipient when the grant was revoked, if any.
+    public var replacementMessageId: String?
 
     /// Column names for queries.
     public enum Columns {
@@ -71,6 +73,7 @@ public struct GrantRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         self.revokedAt = nil
         self.revokeReason = nil
         self.notificationMessageId = notificationMessageId
+        self.replacementMessageId = nil
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) {

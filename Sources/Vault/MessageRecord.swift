@@ -30,6 +30,8 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var deliverAfter: Date
     /// Number of sealed parts: the envelope plus one per attachment.
     public var partCount: Int
+    /// The message this one corrects, when it was sent as a replacement.
+    public var supersedes: String?
 
     /// Column names for queries.
     public enum Columns {
@@ -44,7 +46,7 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// Creates a record; every field is stored as given.
     public init(
         id: String, sender: String, senderName: String?, sealedSubject: Data, subjectKid: String, locale: String,
-        createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int
+        createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int, supersedes: String? = nil
     ) {
         self.id = id
         self.sender = sender
@@ -57,5 +59,6 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         self.maxViews = maxViews
         self.deliverAfter = deliverAfter
         self.partCount = partCount
+        self.supersedes = supersedes
     }
 }

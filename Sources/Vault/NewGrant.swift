@@ -2,11 +2,12 @@
 public struct NewGrant: Sendable {
     /// The grant; its id is assigned on insert.
     public var grant: GrantRecord
-    /// The recipient's notification; its `grantId` is filled in on insert.
-    public var notification: OutboxMailRecord
+    /// The recipient's notification; its `grantId` is filled in on insert. Nil when the
+    /// link travels in another mail (a replacement's link inside a correction notice).
+    public var notification: OutboxMailRecord?
 
     /// Pairs a grant with its notification.
-    public init(grant: GrantRecord, notification: OutboxMailRecord) {
+    public init(grant: GrantRecord, notification: OutboxMailRecord?) {
         self.grant = grant
         self.notification = notification
     }

@@ -12,17 +12,25 @@ extension VaultDatabase {
         _ message: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
         try writer.write { db in
-            try message.insert(db)
-            try writeParts(SealedPartWriter(db: db, messageID: message.id))
-            var stored: [GrantRecord] = []
-            for var pair in grants {
-                try pair.grant.insert(db)
-                pair.notification.grantId = pair.grant.id
-                try pair.notification.insert(db)
-                stored.append(pair.grant)
-            }
-            return stored
+            try Self.insertSealedMessage(message, grants: grants, in: db, writeParts: writeParts)
         }
+    }
+
+    static func insertSealedMessage(
+        _ message: MessageRecord, grants: [NewGrant], in db: Database, writeParts: (SealedPartWriter) throws -> Void
+    ) throws -> [GrantRecord] {
+        try message.insert(db)
+        try writeParts(SealedPartWriter(db: db, messageID: message.id))
+        var stored: [GrantRecord] = []
+        for var pair in grants {
+            try pair.grant.insert(db)
+            if var notification = pair.notification {
+                notification.grantId = pair.grant.id
+                try notification.insert(db)
+            }
+            stored.append(pair.grant)
+        }
+        return stored
     }
 
     /// The message with this id.

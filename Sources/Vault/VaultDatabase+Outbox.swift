@@ -14,6 +14,41 @@ extension VaultDatabase {
         }
     }
 
+    /// Cancels queued notifications whose grant was revoked meanwhile; they must never go out.
+    @discardableResult
+    public func cancelNotificationsOfRevokedGrants() throws -> Int {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET state = 'cancelled', sealed_data = NULL
+                    WHERE kind = 'notification' AND state = 'queued'
+                    AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NOT NULL)
+                    """)
+            return db.changesCount
+        }
+    }
+
+    /// Whether a mail is still queued and, for a notification, its grant still live: the
+    /// last check before the transport is called.
+    public func isStillDeliverable(mailID: String) throws -> Bool {
+        try reader.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT o.state = 'queued' AND (o.kind != 'notification' OR o.grant_id IS NULL OR g.revoked_at IS NULL)
+                    FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id WHERE o.id = ?
+                    """,
+                arguments: [mailID]) ?? false
+        }
+    }
+
+    /// The outbox row whose Message-ID header is `rfcMessageID`.
+    public func outboxMail(rfcMessageID: String) throws -> OutboxMailRecord? {
+        try reader.read { db in
+            try OutboxMailRecord.filter(Column("rfc_message_id") == rfcMessageID).fetchOne(db)
+        }
+    }
+
     /// Every outbox row of a message.
     public func outboxMail(messageID: String) throws -> [OutboxMailRecord] {
         try reader.read { db in

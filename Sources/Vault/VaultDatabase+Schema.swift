@@ -79,6 +79,14 @@ extension VaultDatabase {
             }
             try db.create(index: "outbox_due", on: "outbox", columns: ["state", "not_before"])
         }
+        migrator.registerMigration("v2-revocation") { db in
+            try db.alter(table: "messages") { t in
+                t.add(column: "supersedes", .text).references("messages")
+            }
+            try db.alter(table: "grants") { t in
+                t.add(column: "replacement_message_id", .text).references("messages")
+            }
+        }
         return migrator
     }
 }

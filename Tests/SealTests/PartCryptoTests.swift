@@ -66,6 +66,10 @@ struct PartCryptoTests {
         #expect(throws: SealError.chunkAfterFinal) { try opener.openChunk(part.chunks[0]) }
         #expect(throws: SealError.chunkAfterFinal) { try opener.finish() }
 
+        let oversizedAfterFinal = try PartOpener(dataKey: try dataKey, messageID: messageID, partIndex: 1, header: part.header)
+        _ = try oversizedAfterFinal.openChunk(part.chunks[0])
+        #expect(throws: SealError.chunkAfterFinal) { try oversizedAfterFinal.openChunk(Random.bytes(SealFormat.sealedChunkSize + 1)) }
+
         let appended = SealedPart(header: part.header, chunks: part.chunks + part.chunks)
         #expect(throws: SealError.chunkAfterFinal) {
             try PartCrypto.open(appended, dataKey: try dataKey, messageID: messageID, partIndex: 1)

@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+
+/// The writes a revocation may make, all inside one transaction.
+///
+/// Handed to the closure of `VaultDatabase.revoke(messageID:_:)`; the closure reads the
+/// grants as they are at that instant, revokes, cancels, queues notices and stores a
+/// replacement, and either all of it commits or none of it does.
+public struct RevocationTransaction {
+    let db: Database
+    /// The message being revoked.
+    public let message: MessageRecord
+
+    /// The message's grants as they are inside this transaction.
+    public func grants() throws -> [GrantRecord] {
+        try GrantRecord.filter(GrantRecord.Columns.messageId == message.id).order(GrantRecord.Columns.id).fetchAll(db)
+    }
+
+    /// The recipient's notification row, if any.
+    public func notification(grantID: Int64) throws -> OutboxMailRecord? {
+        try OutboxMailRecord
+            .filter(OutboxMailRecord.Columns.grantId == grantID)
+            .filter(Column("kind") == OutboxMailRecord.Kind.notification.rawValue)
+            .fetchOne(db)
+    }
+
+    /// Destroys the grant's key material and records when and why.
+    public func revokeGrant(_ grantID: Int64, at: Date, reason: String?, replacementMessageID: String?) throws {
+        try db.execute(
+            sql: """
+                UPDATE grants SET sealed_share = NULL, wrapped_dek = NULL, revoked_at = ?, revoke_reason = ?,
+                replacement_message_id = ? WHERE id = ? AND revoked_at IS NULL
+                """,
+            arguments: [at, reason, replacementMessageID, grantID])
+    }
+
+    /// Cancels a notification still held in the outbox; returns whether one was cancelled.
+    public func cancelQueuedNotification(grantID: Int64) throws -> Bool {
+        try db.execute(
+            sql: """
+                UPDATE outbox SET state = 'cancelled', sealed_data = NULL
+                WHERE grant_id = ? AND kind = 'notification' AND state = 'queued'
+                """,
+            arguments: [grantID])
+        return db.changesCount > 0
+    }
+
+    /// Queues a notice or report.
+    public func queue(_ mail: OutboxMailRecord) throws {
+        try mail.insert(db)
+    }
+
+    /// Deletes the message's sealed parts when no live grant is left; returns whether it did.
+    @discardableResult
+    public func deleteSealedPartsIfUnreachable() throws -> Bool {
+        let live = try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM grants WHERE message_id = ? AND revoked_at IS NULL", arguments: [message.id]) ?? 0
+        guard live == 0 else { return false }
+        try db.execute(sql: "DELETE FROM sealed_parts WHERE message_id = ?", arguments: [message.id])
+        return true
+    }
+
+    /// Stores a corrected message in the same transaction (see `storeSealedMessage`).
+    @discardableResult
+    public func storeReplacement(
+        _ replacement: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
+    ) throws -> [GrantRecord] {
+        try VaultDatabase.insertSealedMessage(replacement, grants: grants, in: db, writeParts: writeParts)
+    }
+}
+
+extension VaultDatabase {
+    /// Runs a revocation of message `messageID` in one transaction, then checkpoints the
+    /// WAL (TRUNCATE) so the destroyed key material is gone from disk, not only from the
+    /// logical database.
+    public func revoke<T>(messageID: String, _ body: (RevocationTransaction) throws -> T) throws -> T {
+        let result = try writer.write { db in
+            guard let message = try MessageRecord.fetchOne(db, key: messageID) else {
+                throw VaultError.messageNotFound(messageID)
+            }
+            return try body(RevocationTransaction(db: db, message: message))
+        }
+        try checkpointTruncating()
+        return result
+    }
+}
