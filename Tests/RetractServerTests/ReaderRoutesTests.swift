@@ -248,3 +248,36 @@ struct ReaderRoutesTests {
         }
     }
 }
+
+@Suite("Revoked links over HTTP")
+struct RevokedRoutesTests {
+    @Test("a revoked link answers 410 on every route, with the right key, and the page gives date and reason")
+    func revokedEverywhere() async throws {
+        let bench = try TestBench()
+        let file = try bench.makeFile(named: "a.bin", size: 1000)
+        let receipt = try await bench.service.send(
+            Draft(from: "alice@corp.test", to: ["bob@partner.test"], subject: "s", body: "attached", attachments: [file]))
+        let link = try Link.parse(receipt.recipients[0].link)
+        _ = try await bench.service.revoke(RevokeRequest(messageID: receipt.messageID, reason: "sent by mistake"))
+        let path = "/m/\(link.token.base64url)"
+        let key = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["key": link.linkKey.base64url]))
+        try await Application(router: try await buildRouter(service: bench.service)).test(.router) { client in
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .gone)
+                let html = String(buffer: response.body ?? ByteBuffer())
+                #expect(html.contains("withdrawn by the sender on"))
+                #expect(html.contains("sent by mistake"))
+            }
+            for route in ["/open", "/attachments/1"] {
+                try await client.execute(
+                    uri: path + route, method: .post, headers: [.contentType: "application/json"], body: key
+                ) { response in
+                    #expect(response.status == .gone)
+                    let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body ?? ByteBuffer())) as? [String: Any]
+                    #expect(body?["error"] as? String == "revoked")
+                    #expect(body?["reason"] as? String == "sent by mistake")
+                }
+            }
+        }
+    }
+}

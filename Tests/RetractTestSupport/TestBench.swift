@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Mail
 import Synchronization
 import Vault
@@ -96,13 +100,21 @@ extension Array where Element == UInt8 {
     /// Whether `needle` occurs anywhere in these bytes.
     public func contains(bytes needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, needle.count <= count else { return false }
-        let first = needle[0]
-        var i = 0
-        let last = count - needle.count
-        while i <= last {
-            if self[i] == first && Array(self[i..<(i + needle.count)]) == needle { return true }
-            i += 1
+        return withUnsafeBufferPointer { haystack in
+            needle.withUnsafeBufferPointer { pattern in
+                let first = pattern[0]
+                var index = 0
+                let last = haystack.count - pattern.count
+                while index <= last {
+                    if haystack[index] == first,
+                        memcmp(haystack.baseAddress! + index, pattern.baseAddress!, pattern.count) == 0
+                    {
+                        return true
+                    }
+                    index += 1
+                }
+                return false
+            }
         }
-        return false
     }
 }
