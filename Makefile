@@ -5,16 +5,25 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
+# The tests also talk to a real SMTP server (Debian's aiosmtpd) over TLS with certificates
+# they make with openssl.
+TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl
 BIN := .build/debug/retract
 
-.PHONY: all deps build run test bench vectors clean
+.PHONY: all deps test-deps install-packages build run test bench vectors clean
 
 all: build
 
 # apt-get only for what is missing, so a machine that has everything is not touched.
 deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(SYSTEM_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
+
+install-packages:
 	@missing=""; \
-	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "retract: installing system packages:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -28,7 +37,7 @@ run: build
 	$(BIN) serve --host 127.0.0.1 --port 8080
 
 # One build of everything (tests and executables), then the suite without rebuilding.
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

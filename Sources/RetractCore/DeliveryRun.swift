@@ -6,6 +6,8 @@ public struct DeliveryRun: Sendable, Equatable {
     public var deferred = 0
     /// Mails that failed for good.
     public var failed = 0
+    /// Notifications dropped because their grant was revoked while they waited.
+    public var cancelled = 0
 
     /// An empty run.
     public init() {}

@@ -21,6 +21,20 @@ public struct MessageStatus: Codable, Sendable {
         public var deliveryError: String?
         /// The corrected message sent to this recipient when it was revoked.
         public var replacementId: String?
+        /// Delivery attempts of the notification.
+        public var deliveryAttempts: Int
+        /// Withdrawal and correction notices mailed to this recipient, with their delivery.
+        public var notices: [Notice]
+    }
+
+    /// A notice mailed about this message, and how its delivery went.
+    public struct Notice: Codable, Sendable {
+        /// `withdrawal` or `correction`.
+        public var kind: String
+        /// `queued`, `sending`, `sent`, `retrying`, `failed` or `cancelled`.
+        public var delivery: String
+        public var deliveredAt: Date?
+        public var deliveryError: String?
     }
 
     /// One entry of the access log.

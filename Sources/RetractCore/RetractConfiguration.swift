@@ -17,6 +17,15 @@ public struct RetractConfiguration: Sendable {
     public var defaultExpiry: TimeInterval
     /// The undo window applied when the sender names no delay (`RETRACT_SEND_DELAY`).
     public var defaultSendDelay: TimeInterval
+    /// SMTP transport URL (`RETRACT_SMTP_URL`); nil keeps the file outbox.
+    public var smtpURL: String?
+    /// Extra CA bundle (PEM) trusted for SMTP TLS (`RETRACT_SMTP_CA_FILE`).
+    public var smtpCAFile: String?
+    /// The first retry after a temporary delivery failure (`RETRACT_RETRY_BASE`).
+    public var retryBaseDelay: TimeInterval = 30
+    /// How long temporary failures are retried before a mail fails for good
+    /// (`RETRACT_RETRY_GIVE_UP`).
+    public var deliveryGiveUpAfter: TimeInterval = 2 * 86_400
 
     /// The embedded defaults, relative to the current directory.
     public init(

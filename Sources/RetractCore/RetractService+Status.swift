@@ -9,6 +9,7 @@ extension RetractService {
         let grants = try vault.grants(messageID: messageID)
         let recipientByGrant = Dictionary(grants.compactMap { g in g.id.map { ($0, g.recipient) } }, uniquingKeysWith: { a, _ in a })
         let at = now()
+        let notices = try vault.outboxMail(messageID: messageID).filter { $0.kind == .withdrawal || $0.kind == .correction }
         let recipients = grants.map { grant in
             // The mail that carried the link: the notification, or for a replacement the
             // correction notice that delivered it.
@@ -20,7 +21,12 @@ extension RetractService {
                 views: grant.views, firstOpenedAt: grant.firstOpenedAt, lastOpenedAt: grant.lastOpenedAt,
                 revokedAt: grant.revokedAt, revokeReason: grant.revokeReason,
                 delivery: mail?.state.rawValue ?? "none", deliveredAt: mail?.sentAt, deliveryError: mail?.lastError,
-                replacementId: grant.replacementMessageId)
+                replacementId: grant.replacementMessageId, deliveryAttempts: mail?.attempts ?? 0,
+                notices: notices.filter { $0.grantId == grant.id }.map {
+                    MessageStatus.Notice(
+                        kind: $0.kind.rawValue, delivery: $0.state.rawValue, deliveredAt: $0.sentAt,
+                        deliveryError: $0.lastReply ?? $0.lastError)
+                })
         }
         let log = try vault.accessEvents(messageID: messageID).map { event in
             MessageStatus.Access(

@@ -57,7 +57,17 @@ public struct RetractService: Sendable {
         let templates = try MailTemplates(overrideDirectory: configuration.templatesDirectory)
         return RetractService(
             configuration: configuration, vault: vault, keys: keys, templates: templates,
-            transport: transport ?? FileOutboxTransport(directory: configuration.outboxDirectory), logger: logger)
+            transport: try transport ?? makeTransport(configuration), logger: logger)
+    }
+
+    /// SMTP when the configuration names a URL, the file outbox otherwise.
+    static func makeTransport(_ configuration: RetractConfiguration) throws -> any MailTransport {
+        guard let url = configuration.smtpURL else {
+            return FileOutboxTransport(directory: configuration.outboxDirectory)
+        }
+        let heloName = (try? MailAddress(parsing: configuration.serviceAddress))?.domain
+        return SMTPTransport(
+            configuration: try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile, heloName: heloName))
     }
 
     /// Creates the data directory, the vault and a first master key when they are missing.

@@ -1,9 +1,11 @@
+import Foundation
 import Hummingbird
 import Logging
 import RetractCore
 
-/// Builds the router: the reader routes, static files and health.
-public func buildRouter(service: RetractService) async throws -> Router<BasicRequestContext> {
+/// Builds the router: the reader routes, static files and health, and the dev mailbox
+/// when `devMailbox` names the file outbox folder.
+public func buildRouter(service: RetractService, devMailbox: URL? = nil) async throws -> Router<BasicRequestContext> {
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
     let router = Router()
@@ -13,6 +15,9 @@ public func buildRouter(service: RetractService) async throws -> Router<BasicReq
     }
     assets.addRoutes(to: router)
     router.addRoutes(ReaderController(service: service, pages: pages).endpoints, atPath: "/m")
+    if let devMailbox {
+        router.addRoutes(DevMailboxController(directory: devMailbox, pages: pages).endpoints, atPath: "/dev/mailbox")
+    }
     return router
 }
 
@@ -21,7 +26,10 @@ public func buildApplication(
     _ arguments: some ServerArguments, service: RetractService, logger: Logger = Logger(label: "retract"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let router = try await buildRouter(service: service)
+    let isLoopback = ["127.0.0.1", "localhost", "::1"].contains(arguments.host) || arguments.host.hasPrefix("127.")
+    let devMailbox = service.configuration.smtpURL == nil && isLoopback ? service.configuration.outboxDirectory : nil
+    try service.releaseAllClaims()
+    let router = try await buildRouter(service: service, devMailbox: devMailbox)
     return Application(
         router: router,
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "retract"),

@@ -18,7 +18,18 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
 
     /// Where the mail is in its life.
     public enum State: String, Codable, Sendable {
-        case queued, sent, failed, cancelled
+        /// Waiting for its time (`not_before`) or for a worker.
+        case queued
+        /// Claimed by a worker and being handed to the transport.
+        case sending
+        /// The transport accepted it.
+        case sent
+        /// A temporary failure; it is tried again at `not_before`.
+        case retrying
+        /// A permanent failure, or temporary failures for longer than the retry limit.
+        case failed
+        /// Cancelled before delivery (its grant was revoked in the undo window).
+        case cancelled
     }
 
     /// Random id; also the `.eml` file name of the file transport.
@@ -51,6 +62,10 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var sentAt: Date?
     /// The last delivery error, for the sender and operator.
     public var lastError: String?
+    /// When a worker claimed it (state `sending`).
+    public var claimedAt: Date?
+    /// The server's last reply line, e.g. `550 5.1.1 no such user`.
+    public var lastReply: String?
 
     /// Column names for queries.
     public enum Columns {
@@ -82,5 +97,7 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
         self.createdAt = createdAt
         self.sentAt = nil
         self.lastError = nil
+        self.claimedAt = nil
+        self.lastReply = nil
     }
 }

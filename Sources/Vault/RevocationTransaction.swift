@@ -39,7 +39,7 @@ public struct RevocationTransaction {
         try db.execute(
             sql: """
                 UPDATE outbox SET state = 'cancelled', sealed_data = NULL
-                WHERE grant_id = ? AND kind = 'notification' AND state = 'queued'
+                WHERE grant_id = ? AND kind = 'notification' AND state IN ('queued', 'retrying')
                 """,
             arguments: [grantID])
         return db.changesCount > 0

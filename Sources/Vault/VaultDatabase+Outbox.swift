@@ -2,14 +2,49 @@ import Foundation
 import GRDB
 
 extension VaultDatabase {
-    /// Queued mails whose time has come, oldest first.
-    public func dueMail(now: Date, limit: Int = 100) throws -> [OutboxMailRecord] {
+    /// Claims up to `limit` mails whose time has come, oldest first, so no other pass
+    /// delivers them at the same time.
+    ///
+    /// Notifications whose grant was revoked are never claimed. A claimed mail is `sending`
+    /// until it is marked sent or failed; `releaseClaims` puts claims of a dead process
+    /// back in the queue.
+    public func claimDueMail(now: Date, limit: Int = 100) throws -> [OutboxMailRecord] {
+        try writer.write { db in
+            let due = try OutboxMailRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT o.* FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id
+                    WHERE o.state IN ('queued', 'retrying') AND o.not_before <= ?
+                    AND NOT (o.kind = 'notification' AND g.revoked_at IS NOT NULL)
+                    ORDER BY o.not_before, o.created_at LIMIT ?
+                    """,
+                arguments: [now, limit])
+            for mail in due {
+                try db.execute(
+                    sql: "UPDATE outbox SET state = 'sending', claimed_at = ? WHERE id = ?", arguments: [now, mail.id])
+            }
+            return due
+        }
+    }
+
+    /// Puts mails claimed before `before` back in the queue: their worker died before it
+    /// could say how delivery went. At-least-once: such a mail may be delivered twice.
+    @discardableResult
+    public func releaseClaims(claimedBefore before: Date) throws -> Int {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'queued', claimed_at = NULL WHERE state = 'sending' AND claimed_at < ?",
+                arguments: [before])
+            return db.changesCount
+        }
+    }
+
+    /// Every mail not yet delivered or cancelled (queued, sending, retrying, failed), oldest first.
+    public func pendingMail() throws -> [OutboxMailRecord] {
         try reader.read { db in
             try OutboxMailRecord
-                .filter(OutboxMailRecord.Columns.state == OutboxMailRecord.State.queued.rawValue)
-                .filter(OutboxMailRecord.Columns.notBefore <= now)
-                .order(OutboxMailRecord.Columns.notBefore, OutboxMailRecord.Columns.createdAt)
-                .limit(limit)
+                .filter(["queued", "sending", "retrying", "failed"].contains(OutboxMailRecord.Columns.state))
+                .order(OutboxMailRecord.Columns.createdAt)
                 .fetchAll(db)
         }
     }
@@ -21,7 +56,7 @@ extension VaultDatabase {
             try db.execute(
                 sql: """
                     UPDATE outbox SET state = 'cancelled', sealed_data = NULL
-                    WHERE kind = 'notification' AND state = 'queued'
+                    WHERE kind = 'notification' AND state IN ('queued', 'retrying')
                     AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NOT NULL)
                     """)
             return db.changesCount
@@ -35,7 +70,7 @@ extension VaultDatabase {
             try Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT o.state = 'queued' AND (o.kind != 'notification' OR o.grant_id IS NULL OR g.revoked_at IS NULL)
+                    SELECT o.state IN ('queued', 'retrying', 'sending') AND (o.kind != 'notification' OR o.grant_id IS NULL OR g.revoked_at IS NULL)
                     FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id WHERE o.id = ?
                     """,
                 arguments: [mailID]) ?? false
@@ -58,33 +93,45 @@ extension VaultDatabase {
     }
 
     /// Marks a mail delivered and erases its sealed bytes, which held a personal link.
-    public func markDelivered(mailID: String, at: Date) throws {
+    public func markDelivered(mailID: String, at: Date, reply: String? = nil) throws {
         try writer.write { db in
             try db.execute(
                 sql: """
                     UPDATE outbox SET state = 'sent', sent_at = ?, sealed_data = NULL, attempts = attempts + 1,
-                    last_error = NULL WHERE id = ?
+                    last_error = NULL, last_reply = ?, claimed_at = NULL WHERE id = ?
                     """,
-                arguments: [at, mailID])
+                arguments: [at, reply, mailID])
         }
     }
 
-    /// Records a failed delivery attempt; the mail stays queued until `retryAt`, or fails for
-    /// good (bytes erased) when `retryAt` is nil.
-    public func markDeliveryFailed(mailID: String, error: String, retryAt: Date?) throws {
+    /// Records a failed delivery attempt: the mail is `retrying` until `retryAt`, or fails
+    /// for good (bytes erased) when `retryAt` is nil.
+    public func markDeliveryFailed(mailID: String, error: String, reply: String? = nil, retryAt: Date?) throws {
         try writer.write { db in
             if let retryAt {
                 try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ?",
-                    arguments: [error, retryAt, mailID])
+                    sql: """
+                        UPDATE outbox SET state = 'retrying', attempts = attempts + 1, last_error = ?, last_reply = ?,
+                        not_before = ?, claimed_at = NULL WHERE id = ?
+                        """,
+                    arguments: [error, reply, retryAt, mailID])
             } else {
                 try db.execute(
                     sql: """
-                        UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, sealed_data = NULL
-                        WHERE id = ?
+                        UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?, last_reply = ?,
+                        sealed_data = NULL, claimed_at = NULL WHERE id = ?
                         """,
-                    arguments: [error, mailID])
+                    arguments: [error, reply, mailID])
             }
+        }
+    }
+
+    /// Cancels one queued mail that must not go out (its grant was revoked meanwhile).
+    public func cancelMail(mailID: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'cancelled', sealed_data = NULL, claimed_at = NULL WHERE id = ?",
+                arguments: [mailID])
         }
     }
 }

@@ -87,6 +87,12 @@ extension VaultDatabase {
                 t.add(column: "replacement_message_id", .text).references("messages")
             }
         }
+        migrator.registerMigration("v3-delivery") { db in
+            try db.alter(table: "outbox") { t in
+                t.add(column: "claimed_at", .datetime)
+                t.add(column: "last_reply", .text)
+            }
+        }
         return migrator
     }
 }

@@ -10,6 +10,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Folder of master key files (env RETRACT_KEYS_DIR).")
     var keysDir: String = Environment.value("RETRACT_KEYS_DIR") ?? "keys"
 
+    @Option(
+        help: "Deliver over SMTP: smtp://host:port, smtp+starttls://, smtps://, optional user:pass@ (env RETRACT_SMTP_URL). Without it mail goes to the file outbox.")
+    var smtpURL: String?
+
     /// The configuration these options and the environment describe.
     func configuration(publicURL: String? = nil) throws -> RetractConfiguration {
         var configuration = RetractConfiguration(
@@ -23,6 +27,14 @@ struct GlobalOptions: ParsableArguments {
         }
         if let delay = Environment.value("RETRACT_SEND_DELAY") {
             configuration.defaultSendDelay = try DurationText.seconds(delay, option: "RETRACT_SEND_DELAY")
+        }
+        configuration.smtpURL = smtpURL ?? Environment.value("RETRACT_SMTP_URL")
+        configuration.smtpCAFile = Environment.value("RETRACT_SMTP_CA_FILE")
+        if let base = Environment.value("RETRACT_RETRY_BASE") {
+            configuration.retryBaseDelay = max(1, try DurationText.seconds(base, option: "RETRACT_RETRY_BASE"))
+        }
+        if let giveUp = Environment.value("RETRACT_RETRY_GIVE_UP") {
+            configuration.deliveryGiveUpAfter = try DurationText.seconds(giveUp, option: "RETRACT_RETRY_GIVE_UP")
         }
         return configuration
     }

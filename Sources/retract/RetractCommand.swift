@@ -8,6 +8,6 @@ struct RetractCommand: AsyncParsableCommand {
         abstract: "Send mail as sealed links you can take back, on any domain.",
         subcommands: [
             InitCommand.self, KeysCommand.self, ServeCommand.self, SendCommand.self, StatusCommand.self,
-            ListCommand.self, RevokeCommand.self, OpenCommand.self, DeliverCommand.self,
+            ListCommand.self, RevokeCommand.self, OpenCommand.self, DeliverCommand.self, OutboxCommand.self,
         ])
 }

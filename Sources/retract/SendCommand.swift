@@ -57,6 +57,9 @@ struct SendCommand: AsyncParsableCommand {
                 if receipt.recipients.contains(where: { $0.delivery == "queued" }) {
                     Console.out("notifications held until \(Console.date(receipt.deliverAfter)); `retract serve` delivers them")
                 }
+                if receipt.recipients.contains(where: { $0.delivery == "retrying" }) {
+                    Console.note("some notifications could not be delivered yet; `retract outbox` says why, `retract serve` retries")
+                }
             }
         }
     }
