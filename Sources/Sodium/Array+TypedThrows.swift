@@ -1,7 +1,7 @@
 extension Array where Element == UInt8 {
     /// `withUnsafeBytes` that keeps the closure's typed error (the standard one only rethrows
     /// `any Error`).
-    func withBytes<Result, Failure: Error>(
+    public func withBytes<Result, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         let outcome: Swift.Result<Result, Failure> = withUnsafeBytes { bytes in
