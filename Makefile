@@ -43,7 +43,8 @@ test: test-deps
 
 # Speed and memory figures for docs/performance.md (release build).
 bench: deps
-	$(SWIFT) build -c release --product retract-bench --product retract
+	$(SWIFT) build -c release --product retract
+	$(SWIFT) build -c release --product retract-bench
 	.build/release/retract-bench
 
 # Regenerates the language-neutral sealing test vectors.

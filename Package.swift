@@ -48,6 +48,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ],
             resources: [.copy("Templates")],
             swiftSettings: strict
@@ -85,7 +86,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "retract-bench",
-            dependencies: ["RetractCore", "Seal", "Sodium", "Vault", "Mail"],
+            dependencies: [
+                "RetractCore", "Seal", "Sodium", "Vault", "Mail", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -109,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "MailTests",
             dependencies: [
-                "Mail",
+                "Mail", "RetractTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

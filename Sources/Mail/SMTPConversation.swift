@@ -1,0 +1,286 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The async half of the client: carries out what `SMTPClientStateMachine` decides over one
+/// `NIOAsyncChannel` — writes requests, reads replies, puts TLS on the connection — and
+/// turns every failure into a `MailError` that names the server.
+///
+/// It lives inside `NIOAsyncChannel.executeThenClose`, so it never outlives the channel.
+struct SMTPConversation {
+    /// Where a run of the machine stopped.
+    enum Stop {
+        case ready
+        case finished(SMTPDeliveryReport)
+        case closed
+        case failed(MailError, SMTPDeliveryReport?)
+    }
+
+    private let channel: any Channel
+    private var replies: NIOAsyncChannelInboundStream<SMTPReply>.AsyncIterator
+    private let writer: NIOAsyncChannelOutboundWriter<SMTPRequest>
+    private var machine: SMTPClientStateMachine
+    private let configuration: SMTPConfiguration
+    private let sslContext: NIOSSLContext?
+    private var handshakeDone: Bool
+
+    init(
+        channel: any Channel, inbound: NIOAsyncChannelInboundStream<SMTPReply>,
+        outbound: NIOAsyncChannelOutboundWriter<SMTPRequest>, configuration: SMTPConfiguration,
+        sslContext: NIOSSLContext?
+    ) {
+        self.channel = channel
+        self.replies = inbound.makeAsyncIterator()
+        self.writer = outbound
+        self.machine = SMTPClientStateMachine(settings: .init(configuration: configuration))
+        self.configuration = configuration
+        self.sslContext = sslContext
+        self.handshakeDone = configuration.security != .implicitTLS
+    }
+
+    /// Whether the session can take another mail.
+    var isReady: Bool { self.machine.isReady }
+
+    /// Waits for the implicit-TLS handshake when there is one, then runs the session up to
+    /// "ready": greeting, EHLO, STARTTLS, AUTH. Returns the error that stopped it, if any.
+    mutating func establish(handshake: EventLoopFuture<Void>?) async -> MailError? {
+        if let handshake {
+            do {
+                try await handshake.get()
+                self.handshakeDone = true
+            } catch {
+                return self.translate(error)
+            }
+        }
+        switch await self.run(.awaitReply) {
+        case .ready: return nil
+        case .failed(let error, _): return error
+        case .finished, .closed:
+            return MailError.protocolViolation.with(
+                "the session with \(self.configuration.endpoint) ended before it was ready")
+        }
+    }
+
+    /// Runs one mail's transaction; `usable` says whether the session can take another.
+    mutating func deliver(_ mail: SMTPMailTransaction) async -> (report: SMTPDeliveryReport, usable: Bool) {
+        switch await self.run(self.machine.startMail(mail)) {
+        case .finished(let report):
+            return (report, true)
+        case .failed(let error, let report):
+            let report =
+                report
+                ?? .failed(id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error)
+            return (report, false)
+        case .ready, .closed:
+            let error = MailError.protocolViolation.with("the transaction ended without a result")
+            return (
+                .failed(id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error),
+                false
+            )
+        }
+    }
+
+    /// Sends QUIT and waits for its reply (bounded by the reply timeout).
+    mutating func quit() async {
+        _ = await self.run(self.machine.quit())
+    }
+
+    // MARK: - Driving the machine
+
+    private mutating func run(_ first: SMTPClientStateMachine.Action) async -> Stop {
+        var action = first
+        while true {
+            switch action {
+            case .send(let requests):
+                do {
+                    try await self.writer.write(contentsOf: requests)
+                } catch {
+                    // The reason is on the inbound side (a timeout, a TLS error, the peer's last
+                    // reply before it hung up): close, then read what is left.
+                    self.channel.close(promise: nil)
+                }
+                action = await self.nextReply()
+            case .awaitReply:
+                action = await self.nextReply()
+            case .startTLS:
+                if let error = await self.startTLS() {
+                    action = self.machine.connectionFailed(error)
+                } else {
+                    action = self.machine.tlsEstablished()
+                }
+            case .sessionReady:
+                return .ready
+            case .mailFinished(let report):
+                return .finished(report)
+            case .closed:
+                return .closed
+            case .fail(let error, let report):
+                return .failed(error, report)
+            }
+        }
+    }
+
+    private mutating func nextReply() async -> SMTPClientStateMachine.Action {
+        do {
+            guard let reply = try await self.replies.next() else {
+                return self.machine.connectionFailed(
+                    MailError.connectionFailed.with("\(self.configuration.endpoint) closed the connection"))
+            }
+            return self.machine.receive(reply)
+        } catch {
+            return self.machine.connectionFailed(self.translate(error))
+        }
+    }
+
+    /// Puts TLS under the SMTP handlers after the server's 220 to STARTTLS and waits for the
+    /// handshake. The old reply decoder leaves the pipeline: any plaintext byte it still holds
+    /// is reported as an error rather than read as if it had come through TLS.
+    private mutating func startTLS() async -> MailError? {
+        guard let sslContext = self.sslContext else {
+            return MailError.invalidConfiguration.with("STARTTLS without a TLS context")
+        }
+        let serverName = self.configuration.hostIsIPAddress ? nil : self.configuration.host
+        let timeout = SMTPConfiguration.Timeouts.amount(self.configuration.timeouts.greeting)
+        let channel = self.channel
+        do {
+            let handshake = try await channel.eventLoop.submit {
+                let pipeline = channel.pipeline.syncOperations
+                let oldDecoder = try pipeline.handler(type: ByteToMessageHandler<SMTPReplyDecoder>.self)
+                let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                let waiter = SMTPTLSHandshakeHandler(eventLoop: channel.eventLoop, timeout: timeout)
+                try pipeline.addHandler(tls, position: .first)
+                try pipeline.addHandler(waiter, position: .after(tls))
+                try pipeline.addHandler(ByteToMessageHandler(SMTPReplyDecoder()), position: .after(waiter))
+                pipeline.removeHandler(oldDecoder, promise: nil)
+                return waiter.handshakeCompleted
+            }.get()
+            try await handshake.get()
+            self.handshakeDone = true
+            return nil
+        } catch {
+            return self.translate(error)
+        }
+    }
+
+    // MARK: - Errors
+
+    /// Any error from NIO, NIOSSL or the SMTP handlers as a one-line `MailError` naming the server.
+    func translate(_ error: any Error) -> MailError {
+        Self.translate(error, configuration: self.configuration, duringHandshake: !self.handshakeDone)
+    }
+
+    /// See `translate(_:)`; also used for connect errors, before a conversation exists.
+    static func translate(_ error: any Error, configuration: SMTPConfiguration, duringHandshake: Bool) -> MailError {
+        let server = configuration.endpoint
+        switch error {
+        case let error as MailError:
+            return error
+        case let timeout as SMTPReplyTracker.Timeout:
+            return MailError.timedOut.with("\(server) sent \(timeout.description)")
+        case let unsolicited as SMTPReplyTracker.UnsolicitedReply:
+            return MailError.protocolViolation.with(
+                "\(server): \(unsolicited.description)", reply: unsolicited.reply.description)
+        case let decoding as SMTPReplyDecoder.DecodingError:
+            return MailError.protocolViolation.with("\(server): \(decoding.description)")
+        case let encoding as SMTPRequestEncoder.EncodingError:
+            return MailError.deliveryFailed.with("\(encoding.description)", reply: nil, temporary: false)
+        case let timeout as SMTPTLSHandshakeHandler.Timeout:
+            return MailError.tlsFailed.with(
+                "TLS handshake with \(server) failed: \(timeout.description)", reply: nil, temporary: true)
+        case is SMTPTLSHandshakeHandler.ClosedDuringHandshake:
+            return MailError.tlsFailed.with(
+                "TLS handshake with \(server) failed: the server closed the connection", reply: nil, temporary: true)
+        case let error as NIOSSLExtraError:
+            return Self.tlsFailure(error, configuration: configuration)
+        case let error as NIOSSLError:
+            if case .uncleanShutdown = error, !duringHandshake {
+                return MailError.connectionFailed.with("\(server) closed the connection")
+            }
+            return Self.tlsFailure(error, configuration: configuration)
+        case is BoringSSLError:
+            return Self.tlsFailure(error, configuration: configuration)
+        case let error as ChannelError:
+            switch error {
+            case .connectTimeout(let limit):
+                return MailError.timedOut.with(
+                    "cannot connect to \(server) within \(SMTPConfiguration.Timeouts.describe(limit))")
+            case .ioOnClosedChannel, .alreadyClosed, .eof, .outputClosed, .inputClosed:
+                return MailError.connectionFailed.with("\(server) closed the connection")
+            default:
+                return MailError.connectionFailed.with("connection to \(server) failed: \(error)")
+            }
+        case let error as NIOConnectionError:
+            let reasons = error.connectionErrors.map { Self.reason($0.error) }
+            let reason =
+                error.dnsAAAAError != nil && error.dnsAError != nil
+                ? "the host name does not resolve"
+                : Set(reasons).sorted().joined(separator: ", ")
+            return MailError.connectionFailed.with(
+                "cannot connect to \(server): \(reason.isEmpty ? "no address to try" : reason)")
+        case let error as IOError:
+            return MailError.connectionFailed.with("connection to \(server) failed: \(Self.reason(error))")
+        default:
+            return MailError.connectionFailed.with(
+                "connection to \(server) failed: \(MailError.quote(String(describing: error), limit: 160))")
+        }
+    }
+
+    /// A short reason for a socket error: the C library's text for its errno ("Connection refused").
+    private static func reason(_ error: any Error) -> String {
+        guard let error = error as? IOError else { return MailError.quote(String(describing: error), limit: 120) }
+        return String(cString: strerror(error.errnoCode))
+    }
+
+    /// A TLS failure as a `MailError`: certificate and name problems are configuration
+    /// problems (not temporary); a handshake broken by the network is temporary.
+    private static func tlsFailure(_ error: any Error, configuration: SMTPConfiguration) -> MailError {
+        let prefix = "TLS handshake with \(configuration.endpoint) failed"
+        let text = String(describing: error)
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            let hint =
+                configuration.hostIsIPAddress
+                ? "its subjectAltName lacks the IP address \(configuration.host)"
+                : "it is not valid for the name \(configuration.host)"
+            return MailError.tlsFailed.with(
+                "\(prefix): the server's certificate does not match the host: \(hint)", reply: nil,
+                temporary: false, configurationProblem: true)
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            let trusted =
+                configuration.caFile.map { "by the system store nor by \(MailError.quote($0, limit: 200))" }
+                ?? "(set RETRACT_SMTP_CA_FILE to the CA that signed it)"
+            return MailError.tlsFailed.with(
+                "\(prefix): certificate not trusted \(trusted)", reply: nil, temporary: false,
+                configurationProblem: true)
+        }
+        if text.contains("WRONG_VERSION_NUMBER") || text.contains("PACKET_LENGTH_TOO_LONG")
+            || text.contains("HTTP_REQUEST")
+        {
+            return MailError.tlsFailed.with(
+                "\(prefix): the server does not speak TLS there (smtps:// is for ports like 465, "
+                    + "smtp+starttls:// for ports like 587)", reply: nil, temporary: false, configurationProblem: true)
+        }
+        if let sslError = error as? NIOSSLError, case .uncleanShutdown = sslError {
+            return MailError.tlsFailed.with(
+                "\(prefix): the server closed the connection", reply: nil, temporary: true)
+        }
+        let reason = Self.boringSSLReason(text) ?? MailError.quote(text, limit: 120)
+        return MailError.tlsFailed.with(
+            "\(prefix): \(reason)", reply: nil, temporary: false, configurationProblem: true)
+    }
+
+    /// The reason code at the end of a BoringSSL error (`…:OPENSSL_internal:NO_SHARED_CIPHER`).
+    private static func boringSSLReason(_ text: String) -> String? {
+        guard let range = text.range(of: "OPENSSL_internal:") else { return nil }
+        let reason = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return reason.isEmpty ? nil : String(reason)
+    }
+}

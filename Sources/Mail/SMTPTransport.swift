@@ -1,0 +1,229 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Delivers mail to an SMTP server over SwiftNIO: plain, STARTTLS or implicit TLS, with AUTH
+/// PLAIN or LOGIN, as `SMTPConfiguration` says.
+///
+/// One connection is kept open across deliveries, because the outbox worker sends thousands
+/// of mails one after another and a new connection (TCP, TLS, EHLO, AUTH) per mail would cost
+/// more than the mail. The connection is opened on the first delivery, reused while it works,
+/// replaced after a failure or when the server hung up in between, renewed after
+/// `maximumMessagesPerConnection` mails, and closed after `timeouts.idle` without a delivery.
+/// Deliveries through one transport run one at a time, in call order.
+///
+/// When a reused connection turns out to be dead before any message data went out, the mail
+/// is tried once more on a fresh connection, so a server's idle hang-up never fails a mail.
+public actor SMTPTransport: MailTransport {
+    /// Where and how mail goes.
+    public let configuration: SMTPConfiguration
+    /// The one event loop every connection of this transport runs on.
+    private let eventLoop: any EventLoop
+    private var tlsContext: NIOSSLContext?
+    private var connection: SMTPConnection?
+    private var mailsOnConnection = 0
+    private var lastUse = ContinuousClock.now
+    private var idleWatcher: Task<Void, Never>?
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    /// Creates a transport; nothing connects until the first delivery.
+    public init(
+        configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.eventLoop = eventLoopGroup.next()
+    }
+
+    /// A task executor on the event loop this transport's connections use.
+    ///
+    /// Optional speed-up for a caller that delivers many mails in a row: running its loop
+    /// inside `withTaskExecutorPreference(transport.taskExecutor) { … }` keeps the caller,
+    /// this actor and the SMTP conversation on one thread, which saves two thread hand-offs
+    /// per mail. The caller must not block inside (no synchronous I/O, no `wait()`).
+    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, *)
+    public nonisolated var taskExecutor: any TaskExecutor {
+        SMTPEventLoopExecutor(eventLoop: self.eventLoop)
+    }
+
+    /// Delivers the mail to every envelope recipient, or throws.
+    ///
+    /// Throws unless the server accepted the mail for every recipient: the error is
+    /// `SMTPDeliveryReport.failure` (see there; `isTemporary` tells whether to retry,
+    /// `isConfigurationProblem` whether the setup rather than the mail is at fault, `smtpReply`
+    /// gives the server's words). Use `deliverReporting` to learn recipient by recipient.
+    public func deliver(_ data: [UInt8], envelope: MailEnvelope, id: String) async throws(MailError) {
+        let report = await self.deliverReporting(data, envelope: envelope, id: id)
+        if let failure = report.failure { throw failure }
+    }
+
+    /// Delivers the mail and reports what became of each recipient; never throws.
+    ///
+    /// When some recipients are refused the mail still goes to the others.
+    public func deliverReporting(_ data: [UInt8], envelope: MailEnvelope, id: String) async -> SMTPDeliveryReport {
+        guard !envelope.recipients.isEmpty else {
+            return .failed(
+                id: id, server: self.configuration.endpoint, recipients: [],
+                error: MailError.missingRecipient.with("mail \(id) has no envelope recipient"))
+        }
+        await self.acquire()
+        defer { self.release() }
+
+        let mail = SMTPMailTransaction(id: id, envelope: envelope, content: data)
+        var attempt = await self.attempt(mail)
+        if attempt.retryOnNewConnection {
+            attempt = await self.attempt(mail, reuse: false)
+        }
+        self.lastUse = .now
+        self.watchIdleConnection()
+        return attempt.result
+    }
+
+    /// Closes the connection (QUIT) if one is open. A later delivery opens a new one.
+    public func close() async {
+        await self.acquire()
+        defer { self.release() }
+        await self.dropConnection()
+    }
+
+    // MARK: - Connections
+
+    private struct Attempt {
+        let result: SMTPDeliveryReport
+        /// Whether the attempt failed on a reused connection before any message data went out.
+        let retryOnNewConnection: Bool
+    }
+
+    /// Delivers on the current connection, or a new one; says whether a retry is safe and useful.
+    private func attempt(_ mail: SMTPMailTransaction, reuse: Bool = true) async -> Attempt {
+        if let current = self.connection,
+            !reuse || !current.isActive || self.mailsOnConnection >= self.configuration.maximumMessagesPerConnection
+        {
+            await self.dropConnection()
+        }
+        let reused = self.connection != nil
+        let connection: SMTPConnection
+        if let existing = self.connection {
+            connection = existing
+        } else {
+            switch await self.openConnection() {
+            case .success(let opened):
+                connection = opened
+                self.connection = opened
+                self.mailsOnConnection = 0
+            case .failure(let error):
+                return Attempt(
+                    result: .failed(
+                        id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error),
+                    retryOnNewConnection: false)
+            }
+        }
+
+        let outcome = await connection.deliver(mail)
+        self.mailsOnConnection += 1
+        if !outcome.usable {
+            await self.dropConnection()
+        }
+        let stale =
+            reused && !outcome.usable && !outcome.report.contentSent
+            && outcome.report.error.map { $0 == MailError.connectionFailed } == true
+        return Attempt(result: outcome.report, retryOnNewConnection: stale)
+    }
+
+    private func openConnection() async -> Result<SMTPConnection, MailError> {
+        var sslContext: NIOSSLContext?
+        if self.configuration.security != .plain {
+            switch self.makeTLSContext() {
+            case .success(let context): sslContext = context
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return await SMTPConnection.open(
+            configuration: self.configuration, sslContext: sslContext, group: self.eventLoop)
+    }
+
+    /// The TLS client context, made once: the system trust store plus the CA file, full
+    /// certificate and host name verification.
+    private func makeTLSContext() -> Result<NIOSSLContext, MailError> {
+        if let tlsContext { return .success(tlsContext) }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        tls.minimumTLSVersion = .tlsv12
+        if let caFile = self.configuration.caFile {
+            tls.additionalTrustRoots = [.file(caFile)]
+        }
+        do {
+            let context = try NIOSSLContext(configuration: tls)
+            self.tlsContext = context
+            return .success(context)
+        } catch {
+            return .failure(
+                MailError.invalidConfiguration.with(
+                    "cannot set up TLS for \(self.configuration.endpoint): "
+                        + "\(MailError.quote(String(describing: error), limit: 160)); check RETRACT_SMTP_CA_FILE"))
+        }
+    }
+
+    private func dropConnection() async {
+        self.idleWatcher?.cancel()
+        self.idleWatcher = nil
+        guard let connection = self.connection else { return }
+        self.connection = nil
+        self.mailsOnConnection = 0
+        await connection.close()
+    }
+
+    /// Starts the one task that closes the connection once it has been unused for
+    /// `timeouts.idle` (one task per connection, not one per mail: the worker's hot path stays
+    /// free of task churn).
+    private func watchIdleConnection() {
+        guard self.connection != nil, self.idleWatcher == nil else { return }
+        self.idleWatcher = Task { [weak self] in
+            while let deadline = await self?.idleDeadline() {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                guard !Task.isCancelled, await self?.closeIfIdle() == false else { return }
+            }
+        }
+    }
+
+    /// When the connection becomes idle if nothing else happens; nil when there is none.
+    private func idleDeadline() -> ContinuousClock.Instant? {
+        guard self.connection != nil else {
+            self.idleWatcher = nil
+            return nil
+        }
+        return self.lastUse + self.configuration.timeouts.idle
+    }
+
+    /// Closes the connection when it has idled long enough; true when the watch is over.
+    private func closeIfIdle() async -> Bool {
+        guard self.connection != nil else {
+            self.idleWatcher = nil
+            return true
+        }
+        guard !self.busy, ContinuousClock.now - self.lastUse >= self.configuration.timeouts.idle else { return false }
+        self.idleWatcher = nil
+        await self.acquire()
+        defer { self.release() }
+        await self.dropConnection()
+        return true
+    }
+
+    // MARK: - One delivery at a time
+
+    private func acquire() async {
+        guard self.busy else {
+            self.busy = true
+            return
+        }
+        await withCheckedContinuation { self.waiting.append($0) }
+    }
+
+    private func release() {
+        if self.waiting.isEmpty {
+            self.busy = false
+        } else {
+            self.waiting.removeFirst().resume()
+        }
+    }
+}
