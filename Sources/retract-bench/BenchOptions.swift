@@ -19,7 +19,7 @@ struct BenchOptions {
     /// Recipients of the message revoked in the revocation figure (issue 3).
     var revokeRecipients = 10_000
     /// Timed revocations (each on a fresh N-recipient message); the best is kept.
-    var revokeRuns = 2
+    var revokeRuns = 1
     /// Leave out the revocation figures.
     var skipRevoke = false
     /// Notifications delivered over SMTP per round (issue 4).
@@ -55,7 +55,7 @@ struct BenchOptions {
           --markdown FILE         also write the Markdown block to FILE
           --skip-memory           leave out the memory measurement
           --revoke-recipients N   recipients of the revoked message (default 10000)
-          --revoke-runs N         timed revocations, best kept (default 2)
+          --revoke-runs N         timed revocations, best kept (default 1)
           --skip-revoke           leave out the revocation figures
           --smtp-mails N          notifications delivered over SMTP per round (default 5000)
           --smtp-rounds N         alternating Retract / smtplib rounds, best kept (default 3)

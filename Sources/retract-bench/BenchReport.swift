@@ -25,7 +25,26 @@ struct BenchReport {
     var vaultWrite: Throughput
     var vaultRead: Throughput
     var memory: [MemoryBench.Result]
+    /// Issue 3: revoking a message with many recipients; nil with --skip-revoke.
+    var revoke: RevokeBench.Result?
+    /// Issue 4: SMTP delivery against smtplib; nil with --skip-smtp.
+    var smtp: SMTPBench.Result?
     var totalSeconds: Double = 0
+
+    /// Revocation must commit, checkpoint and queue its notices within this many seconds.
+    static let revokeGoalSeconds = 1.0
+    /// Retract's SMTP delivery rate must reach this share of smtplib's.
+    static let smtpGoal = 1.0
+
+    /// The revocation-time goal (transaction + checkpoint + notices queued).
+    var revokePasses: Bool? { revoke.map { $0.commitSeconds < Self.revokeGoalSeconds } }
+    /// The refused-at-once goal: no open started after revoke returned succeeded, and the
+    /// first such open was refused.
+    var refusalPasses: Bool? {
+        revoke.map { $0.concurrent.openedAfterReturn == 0 && $0.concurrent.firstAfterReturnRefused }
+    }
+    /// The SMTP goal.
+    var smtpPasses: Bool? { smtp.map { $0.ratio >= Self.smtpGoal } }
 
     /// One throughput row.
     private struct Row {
@@ -85,9 +104,10 @@ struct BenchReport {
     /// Whether every judged figure meets its goal.
     var passes: Bool {
         rows.allSatisfy { row in
-            guard row.judged, let baseline = row.baseline else { return true }
+            guard !options.skipThroughput, row.judged, let baseline = row.baseline else { return true }
             return row.figure.ratio(to: baseline) >= Self.throughputGoal
         } && memory.allSatisfy { $0.sendPeakKiB < Self.memoryGoalKiB && $0.servePeakKiB < Self.memoryGoalKiB }
+            && revokePasses != false && refusalPasses != false && smtpPasses != false
     }
 
     // MARK: - Terminal
@@ -95,27 +115,29 @@ struct BenchReport {
     /// The table for standard output.
     var text: String {
         var lines: [String] = []
-        lines.append(
-            "Throughput: \(Self.sizeLabel(Int64(options.sizeMiB) << 20)) per run, 64 KiB chunks, best of \(options.runs)"
-                .padded(58) + "MiB/s".leftPadded(9) + "vs raw".leftPadded(9) + "  goal >= 85%")
-        for row in rows {
-            var line = "  " + row.label.padded(56) + Self.number(row.figure.mebibytesPerSecond).leftPadded(9)
-            if let baseline = row.baseline {
-                let ratio = row.figure.ratio(to: baseline)
-                line += Self.percent(ratio).leftPadded(9) + "  " + Self.verdict(ratio >= Self.throughputGoal)
-                line += row.judged ? " (judged)" : " (crypto only)"
-            } else {
-                line += "100.0%".leftPadded(9) + "  baseline"
+        if !options.skipThroughput {
+            lines.append(
+                "Throughput: \(Self.sizeLabel(Int64(options.sizeMiB) << 20)) per run, 64 KiB chunks, best of \(options.runs)"
+                    .padded(58) + "MiB/s".leftPadded(9) + "vs raw".leftPadded(9) + "  goal >= 85%")
+            for row in rows {
+                var line = "  " + row.label.padded(56) + Self.number(row.figure.mebibytesPerSecond).leftPadded(9)
+                if let baseline = row.baseline {
+                    let ratio = row.figure.ratio(to: baseline)
+                    line += Self.percent(ratio).leftPadded(9) + "  " + Self.verdict(ratio >= Self.throughputGoal)
+                    line += row.judged ? " (judged)" : " (crypto only)"
+                } else {
+                    line += "100.0%".leftPadded(9) + "  baseline"
+                }
+                lines.append(line)
             }
-            lines.append(line)
-        }
-        lines.append(
-            "  vault after one send: vault.sqlite \(Self.mebibytes(footprint.databaseBytes)), "
-                + "WAL \(Self.mebibytes(footprint.walBytes))")
-        lines.append("")
-        lines.append("Where the full path's time goes".padded(58) + "MiB/s".leftPadded(9) + "seconds".leftPadded(9))
-        for row in breakdown {
-            lines.append("  " + row.label.padded(56) + row.rate.leftPadded(9) + row.seconds.leftPadded(9))
+            lines.append(
+                "  vault after one send: vault.sqlite \(Self.mebibytes(footprint.databaseBytes)), "
+                    + "WAL \(Self.mebibytes(footprint.walBytes))")
+            lines.append("")
+            lines.append("Where the full path's time goes".padded(58) + "MiB/s".leftPadded(9) + "seconds".leftPadded(9))
+            for row in breakdown {
+                lines.append("  " + row.label.padded(56) + row.rate.leftPadded(9) + row.seconds.leftPadded(9))
+            }
         }
         if !memory.isEmpty {
             lines.append("")
@@ -139,6 +161,7 @@ struct BenchReport {
             lines.append(download)
             if let note = floorNote { lines.append("  " + note) }
         }
+        lines += revokeText + smtpText
         lines.append("")
         lines.append("Overall: \(passes ? "PASS" : "FAIL") (total \(String(format: "%.0f", totalSeconds)) s)")
         return lines.joined(separator: "\n")
@@ -165,44 +188,47 @@ struct BenchReport {
     /// The block pasted into docs/performance.md.
     var markdown: String {
         var lines: [String] = []
-        lines.append("Measured \(machine.date) at commit \(machine.commit) with `make bench`")
+        let skipped = options.skipThroughput || options.skipMemory || options.skipRevoke || options.skipSMTP
         lines.append(
-            "(`retract-bench --size-mib \(options.sizeMiB) --runs \(options.runs) --memory-sizes-mib "
-                + "\(options.memorySizesMiB.map(String.init).joined(separator: ","))`).")
+            "Measured \(machine.date) at commit \(machine.commit) with \(skipped ? "a partial run" : "`make bench`")")
+        lines.append(
+            "(`retract-bench \(invocation)`).")
         lines.append("")
         lines.append(
             "- Machine: \(machine.processors) cores (`nproc`), \(machine.cpuModel), "
                 + "\(String(format: "%.1f", Double(machine.memoryBytes) / 1_073_741_824)) GiB RAM")
         lines.append("- System: \(machine.system); \(machine.swiftVersion)")
         lines.append("- libsodium \(machine.libsodiumVersion), SQLite \(machine.sqliteVersion)")
-        lines.append("")
-        lines.append(
-            "| \(Self.sizeLabel(Int64(options.sizeMiB) << 20)), 64 KiB chunks, best of \(options.runs) | MiB/s | vs raw | goal >= 85% |"
-        )
-        lines.append("| --- | ---: | ---: | --- |")
-        for row in rows {
-            var cells = ["\(row.label)", Self.number(row.figure.mebibytesPerSecond)]
-            if let baseline = row.baseline {
-                let ratio = row.figure.ratio(to: baseline)
-                cells.append(Self.percent(ratio))
-                cells.append(
-                    (row.judged
-                        ? "**\(Self.verdict(ratio >= Self.throughputGoal))** (judged)"
-                        : "\(Self.verdict(ratio >= Self.throughputGoal)) (crypto only)"))
-            } else {
-                cells += ["100.0%", "baseline"]
+        if !options.skipThroughput {
+            lines.append("")
+            lines.append(
+                "| \(Self.sizeLabel(Int64(options.sizeMiB) << 20)), 64 KiB chunks, best of \(options.runs) | MiB/s | vs raw | goal >= 85% |"
+            )
+            lines.append("| --- | ---: | ---: | --- |")
+            for row in rows {
+                var cells = ["\(row.label)", Self.number(row.figure.mebibytesPerSecond)]
+                if let baseline = row.baseline {
+                    let ratio = row.figure.ratio(to: baseline)
+                    cells.append(Self.percent(ratio))
+                    cells.append(
+                        (row.judged
+                            ? "**\(Self.verdict(ratio >= Self.throughputGoal))** (judged)"
+                            : "\(Self.verdict(ratio >= Self.throughputGoal)) (crypto only)"))
+                } else {
+                    cells += ["100.0%", "baseline"]
+                }
+                lines.append("| " + cells.joined(separator: " | ") + " |")
             }
-            lines.append("| " + cells.joined(separator: " | ") + " |")
-        }
-        lines.append("")
-        lines.append(
-            "After one send the vault holds `vault.sqlite` \(Self.mebibytes(footprint.databaseBytes)) "
-                + "and `vault.sqlite-wal` \(Self.mebibytes(footprint.walBytes)).")
-        lines.append("")
-        lines.append("| Where the full path's time goes | MiB/s | seconds |")
-        lines.append("| --- | ---: | ---: |")
-        for row in breakdown {
-            lines.append("| \(row.label) | \(row.rate) | \(row.seconds) |")
+            lines.append("")
+            lines.append(
+                "After one send the vault holds `vault.sqlite` \(Self.mebibytes(footprint.databaseBytes)) "
+                    + "and `vault.sqlite-wal` \(Self.mebibytes(footprint.walBytes)).")
+            lines.append("")
+            lines.append("| Where the full path's time goes | MiB/s | seconds |")
+            lines.append("| --- | ---: | ---: |")
+            for row in breakdown {
+                lines.append("| \(row.label) | \(row.rate) | \(row.seconds) |")
+            }
         }
         if !memory.isEmpty {
             lines.append("")
@@ -235,6 +261,7 @@ struct BenchReport {
             lines.append("")
             lines.append(note)
         }
+        lines += revokeMarkdown + smtpMarkdown
         lines.append("")
         lines.append(
             "Overall: **\(passes ? "PASS" : "FAIL")**; the benchmark took \(String(format: "%.0f", totalSeconds)) s.")
@@ -255,6 +282,145 @@ struct BenchReport {
         return mebibytes(bytes)
     }
     static func kibibytes(_ kib: Int) -> String { String(format: "%.1f MiB", Double(kib) / 1024) }
+}
+
+extension BenchReport {
+    /// The options of this run, as a command line (for the Markdown block).
+    var invocation: String {
+        var parts: [String] = []
+        if !options.skipThroughput { parts.append("--size-mib \(options.sizeMiB) --runs \(options.runs)") }
+        if !options.skipMemory {
+            parts.append("--memory-sizes-mib \(options.memorySizesMiB.map(String.init).joined(separator: ","))")
+        }
+        if !options.skipRevoke {
+            parts.append("--revoke-recipients \(options.revokeRecipients) --revoke-runs \(options.revokeRuns)")
+        }
+        if !options.skipSMTP { parts.append("--smtp-mails \(options.smtpMails) --smtp-rounds \(options.smtpRounds)") }
+        if options.skipThroughput { parts.append("--skip-throughput") }
+        if options.skipMemory { parts.append("--skip-memory") }
+        if options.skipRevoke { parts.append("--skip-revoke") }
+        if options.skipSMTP { parts.append("--skip-smtp") }
+        return parts.joined(separator: " ")
+    }
+
+    // MARK: - Issue 3: revocation
+
+    private var revokeRows: [(label: String, value: String, verdict: String)] {
+        guard let r = revoke else { return [] }
+        let c = r.concurrent
+        func s(_ seconds: Double) -> String { String(format: "%.3f s", seconds) }
+        return [
+            (
+                "revoke: checks + transaction + TRUNCATE checkpoint, \(r.recipients) notices queued",
+                s(r.commitSeconds), "**\(Self.verdict(revokePasses ?? false))** (judged, goal < 1 s)"
+            ),
+            (
+                "revoke returned: the above + delivery pass writing \(r.filesWritten) .eml files (fsync each)",
+                s(r.totalSeconds), "not judged"
+            ),
+            ("setup: send to \(r.recipients) Bcc recipients (no-op transport)", s(r.sendSeconds), ""),
+            (
+                "with an open loop on another task: transaction + checkpoint / revoke returned",
+                "\(s(c.commitSeconds)) / \(s(c.totalSeconds))", ""
+            ),
+            ("opens started before the commit that succeeded", "\(c.openedBeforeCommit)", ""),
+            ("opens started after the commit that succeeded", "\(c.openedAfterCommit)", ""),
+            (
+                "opens started after revoke returned: succeeded / refused",
+                "\(c.openedAfterReturn) / \(c.refusedAfterReturn)",
+                "**\(Self.verdict(refusalPasses ?? false))** (judged, goal 0 succeeded, the first refused)"
+            ),
+            (
+                "first open started after revoke returned: refused after",
+                c.refusalLatencySeconds.map { String(format: "%.1f ms", $0 * 1000) } ?? "n/a",
+                c.firstAfterReturnRefused ? "refused: \(c.refusal)" : "NOT refused"
+            ),
+        ]
+    }
+
+    var revokeText: [String] {
+        guard let r = revoke else { return [] }
+        var lines = ["", "Revocation (issue 3), \(r.recipients) recipients, best of \(options.revokeRuns)"]
+        for row in revokeRows {
+            lines.append(
+                "  " + row.label.padded(86) + row.value.leftPadded(16) + "  "
+                    + row.verdict.replacingOccurrences(of: "**", with: ""))
+        }
+        return lines
+    }
+
+    var revokeMarkdown: [String] {
+        guard let r = revoke else { return [] }
+        var lines = [
+            "", "| Revocation, \(r.recipients) recipients, best of \(options.revokeRuns) | time / count | goal |",
+            "| --- | ---: | --- |",
+        ]
+        for row in revokeRows { lines.append("| \(row.label) | \(row.value) | \(row.verdict) |") }
+        return lines
+    }
+
+    // MARK: - Issue 4: SMTP delivery
+
+    private var smtpRows: [(label: String, rate: String, seconds: String, verdict: String)] {
+        guard let r = smtp else { return [] }
+        func all(_ runs: [Double]) -> String { runs.map { String(format: "%.2f", $0) }.joined(separator: ", ") }
+        return [
+            (
+                "baseline: Python smtplib, one connection, pre-built messages", Self.number(r.baselineRate),
+                Self.seconds(r.baselineBest), "runs: \(all(r.baselineSeconds)) s"
+            ),
+            (
+                "Retract: deliverDueMail over SMTPTransport", Self.number(r.retractRate), Self.seconds(r.retractBest),
+                "runs: \(all(r.retractSeconds)) s"
+            ),
+            (
+                "Retract / baseline", String(format: "%.2fx", r.ratio), "",
+                "**\(Self.verdict(smtpPasses ?? false))** (judged, goal >= 1.0x)"
+            ),
+            (
+                "  where it goes: SMTPTransport.deliver loop alone (no vault)",
+                Self.number(Double(r.mails) / (r.transportSeconds.min() ?? .infinity)),
+                Self.seconds(r.transportSeconds.min() ?? .infinity), "runs: \(all(r.transportSeconds)) s"
+            ),
+            (
+                "  same loop in withTaskExecutorPreference(transport.taskExecutor)",
+                Self.number(Double(r.mails) / (r.transportOnLoopSeconds.min() ?? .infinity)),
+                Self.seconds(r.transportOnLoopSeconds.min() ?? .infinity), "runs: \(all(r.transportOnLoopSeconds)) s"
+            ),
+            (
+                "  deliverDueMail with a no-op transport (claims, checks, decrypt, markDelivered)",
+                Self.number(Double(r.mails) / (r.workerSeconds.min() ?? .infinity)),
+                Self.seconds(r.workerSeconds.min() ?? .infinity), "runs: \(all(r.workerSeconds)) s"
+            ),
+            ("setup: send queuing \(r.mails) notifications (delay)", "", Self.seconds(r.queueSeconds), ""),
+        ]
+    }
+
+    var smtpText: [String] {
+        guard let r = smtp else { return [] }
+        var lines = [
+            "",
+            "SMTP delivery (issue 4), \(r.mails) mails of ~\(r.averageBytes) B to aiosmtpd, best of \(options.smtpRounds)"
+                .padded(72) + "msg/s".leftPadded(9) + "seconds".leftPadded(9),
+        ]
+        for row in smtpRows {
+            lines.append(
+                "  " + row.label.padded(70) + row.rate.leftPadded(9) + row.seconds.leftPadded(9) + "  "
+                    + row.verdict.replacingOccurrences(of: "**", with: ""))
+        }
+        return lines
+    }
+
+    var smtpMarkdown: [String] {
+        guard let r = smtp else { return [] }
+        var lines = [
+            "",
+            "| SMTP delivery, \(r.mails) mails of ~\(r.averageBytes) B to aiosmtpd, best of \(options.smtpRounds) | msg/s | seconds | |",
+            "| --- | ---: | ---: | --- |",
+        ]
+        for row in smtpRows { lines.append("| \(row.label) | \(row.rate) | \(row.seconds) | \(row.verdict) |") }
+        return lines
+    }
 }
 
 extension String {

@@ -53,15 +53,15 @@ struct RetractBench {
         let smtpScripts =
             options.skipSMTP
             ? nil
-            : (sink: try SMTPBench.locate("Tests/Support/smtp_sink.py"),
-                baseline: try SMTPBench.locate("scripts/bench_smtplib.py"))
+            : (
+                sink: try SMTPBench.locate("Tests/Support/smtp_sink.py"),
+                baseline: try SMTPBench.locate("scripts/bench_smtplib.py")
+            )
         let pattern = PatternFile()
         let size = Int64(options.sizeMiB) << 20
         let attachment = scratch.appendingPathComponent("attachment-\(options.sizeMiB)MiB.bin")
         if !options.skipThroughput { try pattern.write(to: attachment.path, size: size) }
 
-        // Every stage runs once per round, so load from elsewhere on a shared machine falls
-        // on all of them alike instead of on whichever stage happened to run at the time.
         var seconds: [String: [Double]] = [:]
         var footprint = ServicePathBench.Footprint(databaseBytes: 0, walBytes: 0)
         if !options.skipThroughput {
@@ -70,8 +70,11 @@ struct RetractBench {
             let sealedFile = scratch.appendingPathComponent("sealed.bin")
             let crypto = try PartStreamBench(file: attachment.path, sealedFile: sealedFile.path)
             let service = ServicePathBench(file: attachment, pattern: pattern, workDirectory: scratch)
-            let disk = DiskWriteBench(path: scratch.appendingPathComponent("disk.bin").path, size: size, pattern: pattern)
+            let disk = DiskWriteBench(
+                path: scratch.appendingPathComponent("disk.bin").path, size: size, pattern: pattern)
             let vault = VaultBench(size: size, workDirectory: scratch)
+            // Every stage runs once per round, so load from elsewhere on a shared machine falls
+            // on all of them alike instead of on whichever stage happened to run at the time.
             for round in 0..<options.runs {
                 progress("round \(round + 1) of \(options.runs): raw, crypto path, full path, disk, vault")
                 seconds["push", default: []].append(try raw.push())

@@ -11,6 +11,11 @@ struct NullTransport: MailTransport {
     func deliver(_ data: [UInt8], envelope: MailEnvelope, id: String) async throws(MailError) {}
 }
 
+/// A flag one task sets and another polls.
+final class StopFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
+
 /// A log handler that records the instant a given message is logged; `revoke` logs
 /// "message revoked" right after the revocation transaction and its WAL checkpoint, before
 /// its delivery pass, so this splits `revoke` without changing RetractCore.
@@ -105,7 +110,10 @@ struct RevokeBench {
             let report = try await service.revoke(RevokeRequest(messageID: setup.messageID))
             let end = clock.now
             guard report.recipients.count == recipients, report.recipients.allSatisfy({ $0.notice == "withdrawal" })
-            else { throw BenchError("revoke reported \(report.recipients.count) recipients, not all with a withdrawal notice") }
+            else {
+                throw BenchError(
+                    "revoke reported \(report.recipients.count) recipients, not all with a withdrawal notice")
+            }
             guard let committed = marks.time(of: "message revoked") else {
                 throw BenchError("revoke did not log \"message revoked\"; cannot split its time")
             }
@@ -118,7 +126,8 @@ struct RevokeBench {
                 recipients: recipients, sendSeconds: send, commitSeconds: Stopwatch.seconds(committed - start),
                 totalSeconds: Stopwatch.seconds(end - start), filesWritten: files,
                 concurrent: Concurrent(
-                    commitSeconds: 0, totalSeconds: 0, openedBeforeCommit: 0, openedAfterCommit: 0, openedAfterReturn: 0,
+                    commitSeconds: 0, totalSeconds: 0, openedBeforeCommit: 0, openedAfterCommit: 0,
+                    openedAfterReturn: 0,
                     refusedAfterReturn: 0, firstAfterReturnRefused: false, refusalLatencySeconds: nil, refusal: ""))
             if best == nil || result.commitSeconds < best!.commitSeconds { best = result }
         }
@@ -180,10 +189,10 @@ struct RevokeBench {
             var opened: Bool
             var failure: String
         }
-        let stop = Atomic<Bool>(false)
+        let stop = StopFlag()
         let opener = Task.detached { () -> [Attempt] in
             var attempts: [Attempt] = []
-            while !stop.load(ordering: .acquiring) {
+            while !stop.value.load(ordering: .acquiring) {
                 let start = ContinuousClock.now
                 var opened = true
                 var failure = ""
@@ -201,7 +210,7 @@ struct RevokeBench {
         let returned = ContinuousClock.now
         // Let the opener make a few requests after the return, then stop it.
         try await Task.sleep(for: .milliseconds(100))
-        stop.store(true, ordering: .releasing)
+        stop.value.store(true, ordering: .releasing)
         let attempts = await opener.value
         guard let committed = setup.marks.time(of: "message revoked") else {
             throw BenchError("revoke did not log \"message revoked\"")

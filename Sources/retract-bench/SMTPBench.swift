@@ -35,6 +35,12 @@ struct SMTPBench {
         /// Average size of one message, bytes.
         var averageBytes: Int
         var queueSeconds: Double
+        /// `SMTPTransport.deliver` of the same messages in a loop, no vault (the client alone).
+        var transportSeconds: [Double] = []
+        /// The same loop inside `withTaskExecutorPreference(transport.taskExecutor)`.
+        var transportOnLoopSeconds: [Double] = []
+        /// `deliverDueMail` of N queued mails with a no-op transport (the worker's vault work alone).
+        var workerSeconds: [Double] = []
 
         var retractBest: Double { retractSeconds.min() ?? .infinity }
         var baselineBest: Double { baselineSeconds.min() ?? .infinity }
@@ -67,7 +73,11 @@ struct SMTPBench {
             RetractBench.progress("smtp: round \(round + 1) of \(rounds): Retract deliverDueMail, \(mails) mails")
             let (seconds, queued) = try await retractRound(index: round, port: port)
             result.retractSeconds.append(seconds)
-            if round == 0 { result.queueSeconds = queued } else { result.queueSeconds = min(result.queueSeconds, queued) }
+            if round == 0 {
+                result.queueSeconds = queued
+            } else {
+                result.queueSeconds = min(result.queueSeconds, queued)
+            }
             let received = try Self.takeMail(from: maildir, into: round == 0 ? messages : nil)
             guard received == mails else { throw BenchError("the sink received \(received) mails, expected \(mails)") }
             if round == 0 {
@@ -82,6 +92,19 @@ struct SMTPBench {
             guard baselineReceived == mails else {
                 throw BenchError("the sink received \(baselineReceived) mails from smtplib, expected \(mails)")
             }
+
+            // Where Retract's time goes: the client alone, and the worker alone.
+            RetractBench.progress("smtp: round \(round + 1) of \(rounds): breakdown (transport alone, worker alone)")
+            let loaded = try Self.load(messages)
+            result.transportSeconds.append(try await transportRound(port: port, messages: loaded, onLoop: false))
+            guard try Self.takeMail(from: maildir, into: nil) == mails else {
+                throw BenchError("transport loop lost mail")
+            }
+            result.transportOnLoopSeconds.append(try await transportRound(port: port, messages: loaded, onLoop: true))
+            guard try Self.takeMail(from: maildir, into: nil) == mails else {
+                throw BenchError("transport loop lost mail")
+            }
+            result.workerSeconds.append(try await workerRound(index: round))
         }
         return result
     }
@@ -110,9 +133,74 @@ struct SMTPBench {
         await transport.close()
         guard run.delivered == mails else {
             throw BenchError(
-                "deliverDueMail delivered \(run.delivered) of \(mails) (deferred \(run.deferred), failed \(run.failed))")
+                "deliverDueMail delivered \(run.delivered) of \(mails) (deferred \(run.deferred), failed \(run.failed))"
+            )
         }
         return (seconds, queueSeconds)
+    }
+
+    /// One pre-built message with its envelope.
+    struct Message: Sendable {
+        var bytes: [UInt8]
+        var envelope: MailEnvelope
+        var id: String
+    }
+
+    /// The messages the sink stored, with their envelopes.
+    private static func load(_ directory: URL) throws -> [Message] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".eml") }
+            .sorted()
+        return try names.map { name in
+            let base = directory.appendingPathComponent(String(name.dropLast(4)))
+            let bytes = try [UInt8](Data(contentsOf: base.appendingPathExtension("eml")))
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: base.appendingPathExtension("json")))
+            guard let object = json as? [String: Any], let from = object["mail_from"] as? String,
+                let to = object["rcpt_tos"] as? [String]
+            else { throw BenchError("\(base.path).json is not an envelope") }
+            return Message(
+                bytes: bytes, envelope: MailEnvelope(mailFrom: from, recipients: to), id: "bench-\(name.dropLast(4))")
+        }
+    }
+
+    /// `SMTPTransport.deliver` of every message in a loop, no vault; optionally with the
+    /// transport's event loop as the task executor (the SMTP client author's suggestion).
+    private func transportRound(port: Int, messages: [Message], onLoop: Bool) async throws -> Double {
+        let transport = SMTPTransport(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)"))
+        @Sendable func loop() async throws {
+            for message in messages {
+                try await transport.deliver(message.bytes, envelope: message.envelope, id: message.id)
+            }
+        }
+        let (_, seconds) = try await Stopwatch.measureAsync {
+            if onLoop {
+                try await withTaskExecutorPreference(transport.taskExecutor) { try await loop() }
+            } else {
+                try await loop()
+            }
+        }
+        await transport.close()
+        return seconds
+    }
+
+    /// `deliverDueMail` of `mails` queued notifications with a no-op transport.
+    private func workerRound(index: Int) async throws -> Double {
+        let directory = workDirectory.appendingPathComponent("smtp/worker-\(index)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = RetractConfiguration(
+            dataDirectory: directory.appendingPathComponent("data"),
+            keysDirectory: directory.appendingPathComponent("keys"))
+        try RetractService.initialize(configuration)
+        let sender = try RetractService.open(configuration, transport: NullTransport())
+        let draft = Draft(
+            from: "Bench Sender <sender@example.com>", to: [], bcc: (0..<mails).map { "reader\($0)@example.net" },
+            subject: "retract-bench smtp", body: "A notification delivered over SMTP.", delay: 3600)
+        _ = try await sender.send(draft)
+        let worker = RetractService(
+            configuration: configuration, vault: sender.vault, keys: sender.keys, templates: sender.templates,
+            transport: NullTransport(), logger: sender.logger, now: { Date().addingTimeInterval(7200) })
+        let (run, seconds) = try await Stopwatch.measureAsync { await worker.deliverDueMail() }
+        guard run.delivered == mails else { throw BenchError("no-op worker delivered \(run.delivered) of \(mails)") }
+        return seconds
     }
 
     /// Runs the smtplib script over `messages`; returns its seconds.
