@@ -17,23 +17,36 @@ enum QuotedPrintable {
     /// printable ASCII, and a `.` that would start a line (SMTP's end-of-data marker) are
     /// written as `=XX`.
     static func encode(_ text: String) -> String {
-        var output: [String] = []
+        // One output buffer and no per-byte allocation: every notification and notice goes
+        // through here, ten thousand of them in one revocation.
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + text.utf8.count / 4 + 16)
+        var isFirstLine = true
         for line in Self.lines(of: text) {
-            var current: [UInt8] = []
-            let bytes = Array(line.utf8)
-            for (index, byte) in bytes.enumerated() {
-                let isLast = index == bytes.count - 1
-                var token = Self.token(for: byte, atLineEnd: isLast, atLineStart: current.isEmpty)
-                if current.count + token.count > (isLast ? Self.lineLimit : Self.lineLimit - 1) {
-                    output.append(String(decoding: current + [UInt8(ascii: "=")], as: UTF8.self))
-                    current = []
-                    token = Self.token(for: byte, atLineEnd: isLast, atLineStart: true)
+            if !isFirstLine { output.append(contentsOf: [13, 10]) }
+            isFirstLine = false
+            let count = line.utf8.count
+            var column = 0
+            for (index, byte) in line.utf8.enumerated() {
+                let isLast = index == count - 1
+                var escaped = Self.needsEscape(byte, atLineEnd: isLast, atLineStart: column == 0)
+                if column + (escaped ? 3 : 1) > (isLast ? Self.lineLimit : Self.lineLimit - 1) {
+                    output.append(contentsOf: [UInt8(ascii: "="), 13, 10])
+                    column = 0
+                    escaped = Self.needsEscape(byte, atLineEnd: isLast, atLineStart: true)
                 }
-                current += token
+                if escaped {
+                    output.append(contentsOf: [
+                        UInt8(ascii: "="), Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)],
+                    ])
+                    column += 3
+                } else {
+                    output.append(byte)
+                    column += 1
+                }
             }
-            output.append(String(decoding: current, as: UTF8.self))
         }
-        return output.joined(separator: "\r\n")
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes quoted-printable text to bytes: soft breaks vanish, hard breaks become LF,
@@ -72,12 +85,11 @@ enum QuotedPrintable {
         return output
     }
 
-    private static func token(for byte: UInt8, atLineEnd: Bool, atLineStart: Bool) -> [UInt8] {
+    private static func needsEscape(_ byte: UInt8, atLineEnd: Bool, atLineStart: Bool) -> Bool {
         let isWhitespace = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
         let printable = (33...126).contains(byte) && byte != UInt8(ascii: "=")
         let dotAtStart = byte == UInt8(ascii: ".") && atLineStart
-        if (printable && !dotAtStart) || (isWhitespace && !atLineEnd) { return [byte] }
-        return [UInt8(ascii: "="), Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)]]
+        return !((printable && !dotAtStart) || (isWhitespace && !atLineEnd))
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
@@ -91,6 +103,7 @@ enum QuotedPrintable {
 
     /// Splits text on CRLF, CR or LF.
     static func lines(of text: String) -> [Substring] {
+        guard text.utf8.contains(13) else { return text.split(separator: "\n", omittingEmptySubsequences: false) }
         let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         return normalized.split(separator: "\n", omittingEmptySubsequences: false)
     }

@@ -165,14 +165,22 @@ extension RetractService {
         guard let part = try? await vault.sealedPart(messageID: id, index: 0) else { throw .damaged }
         do {
             let opener = try PartOpener(dataKey: dataKey, messageID: messageID, partIndex: 0, header: [UInt8](part.header))
+            let input = try vault.openSealedPart(part)
+            let batch = BatchBuffer()
             var plaintext: [UInt8] = []
-            for index in 0..<part.chunkCount {
-                guard let chunk = try await vault.sealedChunk(messageID: id, part: 0, chunk: index) else {
-                    throw OpenFailure.damaged
+            plaintext.reserveCapacity(Int(clamping: part.plaintextSize))
+            var first = 0
+            while first < part.chunkCount {
+                let range = first..<min(first + AttachmentDownload.batchChunks, part.chunkCount)
+                try batch.fill(from: input, chunks: range)
+                for index in range {
+                    let (bytes, isFinal) = try batch.withChunk(index) { (chunk) throws(SealError) in
+                        try opener.openChunk(chunk)
+                    }
+                    plaintext += bytes
+                    if isFinal != (index == part.chunkCount - 1) { throw OpenFailure.damaged }
                 }
-                let (bytes, isFinal) = try opener.openChunk(chunk)
-                plaintext += bytes
-                if isFinal != (index == part.chunkCount - 1) { throw OpenFailure.damaged }
+                first = range.upperBound
             }
             try opener.finish()
             return try Envelope.decode(plaintext)

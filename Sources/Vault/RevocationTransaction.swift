@@ -8,6 +8,7 @@ import GRDB
 /// replacement, and either all of it commits or none of it does.
 public struct RevocationTransaction {
     let db: Database
+    let files: PartFileJournal
     /// The message being revoked.
     public let message: MessageRecord
 
@@ -51,11 +52,17 @@ public struct RevocationTransaction {
     }
 
     /// Deletes the message's sealed parts when no live grant is left; returns whether it did.
+    ///
+    /// The rows go in this transaction, the part files are unlinked once it commits (not
+    /// overwritten: with every wrapped data key destroyed they are undecryptable).
     @discardableResult
     public func deleteSealedPartsIfUnreachable() throws -> Bool {
         let live = try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM grants WHERE message_id = ? AND revoked_at IS NULL", arguments: [message.id]) ?? 0
         guard live == 0 else { return false }
+        let indexes = try Int.fetchAll(
+            db, sql: "SELECT part_index FROM sealed_parts WHERE message_id = ?", arguments: [message.id])
+        files.unlinkAfterCommit(messageID: message.id, parts: indexes)
         try db.execute(sql: "DELETE FROM sealed_parts WHERE message_id = ?", arguments: [message.id])
         return true
     }
@@ -65,21 +72,32 @@ public struct RevocationTransaction {
     public func storeReplacement(
         _ replacement: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
-        try VaultDatabase.insertSealedMessage(replacement, grants: grants, in: db, writeParts: writeParts)
+        try VaultDatabase.insertSealedMessage(replacement, grants: grants, in: db, files: files, writeParts: writeParts)
     }
 }
 
 extension VaultDatabase {
     /// Runs a revocation of message `messageID` in one transaction, then checkpoints the
     /// WAL (TRUNCATE) so the destroyed key material is gone from disk, not only from the
-    /// logical database.
+    /// logical database. Part files of deleted parts are unlinked after the commit; those of
+    /// a replacement are fsynced before it, and removed if the transaction fails.
     public func revoke<T>(messageID: String, _ body: (RevocationTransaction) throws -> T) throws -> T {
-        let result = try writer.write { db in
-            guard let message = try MessageRecord.fetchOne(db, key: messageID) else {
-                throw VaultError.messageNotFound(messageID)
+        let files = PartFileJournal(store: parts)
+        let result: T
+        do {
+            result = try writer.write { db in
+                guard let message = try MessageRecord.fetchOne(db, key: messageID) else {
+                    throw VaultError.messageNotFound(messageID)
+                }
+                let result = try body(RevocationTransaction(db: db, files: files, message: message))
+                try files.prepareCommit()
+                return result
             }
-            return try body(RevocationTransaction(db: db, message: message))
+        } catch {
+            files.rolledBack()
+            throw error
         }
+        files.committed()
         try checkpointTruncating()
         return result
     }

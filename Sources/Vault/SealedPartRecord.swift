@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// The secretstream header and size of one sealed part; its chunks are `SealedChunkRecord`s.
+/// The secretstream header and size of one sealed part; its chunks are in its file in the
+/// `SealedPartStore`.
 public struct SealedPartRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "sealed_parts"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase

@@ -6,21 +6,34 @@ extension VaultDatabase {
     /// transaction: either all of it is in the vault afterwards, or none of it.
     ///
     /// `writeParts` seals and writes the parts through the writer it is given; it runs inside
-    /// the transaction, so a thrown error (an unreadable attachment, say) rolls back all.
+    /// the transaction, so a thrown error (an unreadable attachment, say) rolls back all, and
+    /// the part files it created are removed. The part files are fsynced, and the parts
+    /// directory too, before the transaction commits.
     @discardableResult
     public func storeSealedMessage(
         _ message: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
-        try writer.write { db in
-            try Self.insertSealedMessage(message, grants: grants, in: db, writeParts: writeParts)
+        let files = PartFileJournal(store: parts)
+        do {
+            let stored = try writer.write { db in
+                let stored = try Self.insertSealedMessage(message, grants: grants, in: db, files: files, writeParts: writeParts)
+                try files.prepareCommit()
+                return stored
+            }
+            files.committed()
+            return stored
+        } catch {
+            files.rolledBack()
+            throw error
         }
     }
 
     static func insertSealedMessage(
-        _ message: MessageRecord, grants: [NewGrant], in db: Database, writeParts: (SealedPartWriter) throws -> Void
+        _ message: MessageRecord, grants: [NewGrant], in db: Database, files: PartFileJournal,
+        writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
         try message.insert(db)
-        try writeParts(SealedPartWriter(db: db, messageID: message.id))
+        try writeParts(SealedPartWriter(db: db, messageID: message.id, files: files))
         var stored: [GrantRecord] = []
         for var pair in grants {
             try pair.grant.insert(db)
@@ -73,14 +86,21 @@ extension VaultDatabase {
         }
     }
 
+    /// The file of one sealed part, open for reading. Throws when the file is missing (the
+    /// part is not, or no longer, stored) or its size does not fit the row's chunk count.
+    public func openSealedPart(_ part: SealedPartRecord) throws -> SealedPartStore.Input {
+        try parts.open(messageID: part.messageId, part: part.partIndex, chunkCount: part.chunkCount)
+    }
+
     /// One ciphertext chunk, or nil when it is not (or no longer) stored.
+    ///
+    /// Opens the part's file for this one chunk; a download reads whole batches through
+    /// `openSealedPart` instead.
     public func sealedChunk(messageID: String, part: Int, chunk: Int) async throws -> [UInt8]? {
-        try await reader.read { db in
-            try Data.fetchOne(
-                db,
-                sql: "SELECT data FROM sealed_chunks WHERE message_id = ? AND part_index = ? AND chunk_index = ?",
-                arguments: [messageID, part, chunk]
-            ).map { [UInt8]($0) }
-        }
+        guard let record = try await sealedPart(messageID: messageID, index: part), chunk >= 0,
+            chunk < record.chunkCount
+        else { return nil }
+        guard let input = try? openSealedPart(record) else { return nil }
+        return try input.read(chunk: chunk)
     }
 }

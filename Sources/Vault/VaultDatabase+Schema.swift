@@ -1,8 +1,9 @@
+import Foundation
 import GRDB
 
 extension VaultDatabase {
     /// The schema, one migration per shipped change; shipped migrations are never edited.
-    static var migrator: DatabaseMigrator {
+    static func migrator(parts: SealedPartStore) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-vault") { db in
             try db.create(table: "messages") { t in
@@ -92,6 +93,33 @@ extension VaultDatabase {
                 t.add(column: "claimed_at", .datetime)
                 t.add(column: "last_reply", .text)
             }
+        }
+        migrator.registerMigration("v4-part-files") { db in
+            // Chunk ciphertext moves out of SQLite into one file per part (SealedPartStore).
+            // Parts stored by earlier versions are copied into their files, which are fsynced
+            // before this migration commits; then the table is dropped (secure_delete
+            // overwrites its pages). A failed migration leaves files that the next attempt
+            // rewrites (O_TRUNC) or that the orphan sweep removes.
+            let chunks = try Row.fetchCursor(
+                db,
+                sql: "SELECT message_id, part_index, chunk_index, data FROM sealed_chunks ORDER BY message_id, part_index, chunk_index")
+            var current: (key: String, output: SealedPartStore.Output)?
+            var wrote = false
+            while let row = try chunks.next() {
+                let messageID: String = row["message_id"]
+                let part: Int = row["part_index"]
+                let key = SealedPartStore.fileName(messageID: messageID, part: part)
+                if current?.key != key {
+                    try current?.output.syncAndClose()
+                    current = (key, try parts.create(messageID: messageID, part: part))
+                    wrote = true
+                }
+                let data: Data = row["data"]
+                try data.withUnsafeBytes { try current!.output.append($0) }
+            }
+            try current?.output.syncAndClose()
+            if wrote { try parts.syncDirectory() }
+            try db.drop(table: "sealed_chunks")
         }
         return migrator
     }

@@ -5,21 +5,32 @@ import GRDB
 /// intention-named operations that keep the vault's invariants.
 ///
 /// Opened as a WAL `DatabasePool` on `<data-dir>/vault.sqlite` with `secure_delete` on, so
-/// deleted key material is overwritten in the file rather than left in free pages.
+/// deleted key material is overwritten in the file rather than left in free pages. The
+/// ciphertext of sealed parts lives beside it, one file per part (`SealedPartStore`).
 public struct VaultDatabase: Sendable {
     /// The connection; reads go through `reader`, writes through the intention-named methods.
     let writer: any DatabaseWriter
+    /// The part files (ciphertext chunks of sealed parts), one per `sealed_parts` row.
+    public let parts: SealedPartStore
 
     /// The file name of the vault inside the data directory.
     public static let fileName = "vault.sqlite"
 
-    /// Wraps an open connection and brings its schema up to date.
-    public init(_ writer: any DatabaseWriter) throws {
+    /// Wraps an open connection and brings its schema up to date; part files go to `parts`
+    /// (a temporary directory, removed with the store, when nil).
+    public init(_ writer: any DatabaseWriter, parts: SealedPartStore? = nil) throws {
         self.writer = writer
-        try Self.migrator.migrate(writer)
+        self.parts =
+            try parts
+            ?? SealedPartStore(
+                directory: FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "retract-parts-\(UUID().uuidString)"),
+                isTemporary: true)
+        try Self.migrator(parts: self.parts).migrate(writer)
     }
 
-    /// Opens (creating if needed) the vault in `directory`.
+    /// Opens (creating if needed) the vault in `directory`, its part files in
+    /// `directory/parts`, and removes part files no row refers to (left by a crash).
     public static func open(directory: URL) throws -> VaultDatabase {
         do {
             try FileManager.default.createDirectory(
@@ -27,13 +38,36 @@ public struct VaultDatabase: Sendable {
         } catch {
             throw VaultError.dataDirectoryUnusable(directory.path, reason: error.localizedDescription)
         }
+        let parts = try SealedPartStore(directory: directory.appendingPathComponent(SealedPartStore.directoryName))
         let pool = try DatabasePool(path: directory.appendingPathComponent(fileName).path, configuration: configuration)
-        return try VaultDatabase(pool)
+        let vault = try VaultDatabase(pool, parts: parts)
+        try vault.removeOrphanPartFiles()
+        return vault
     }
 
-    /// An in-memory vault for unit tests.
+    /// An in-memory vault for unit tests (its part files in a temporary directory).
     public static func inMemory() throws -> VaultDatabase {
         try VaultDatabase(DatabaseQueue(configuration: configuration))
+    }
+
+    /// Removes part files that have no `sealed_parts` row; returns how many.
+    ///
+    /// Runs inside an IMMEDIATE transaction: a send creates its files inside its write
+    /// transaction, so holding the write lock means no other process is between creating
+    /// a file and committing its row.
+    @discardableResult
+    public func removeOrphanPartFiles() throws -> Int {
+        try writer.writeWithoutTransaction { db in
+            var removed = 0
+            try db.inTransaction(.immediate) {
+                let rows = try Row.fetchAll(db, sql: "SELECT message_id, part_index FROM sealed_parts")
+                let keep = Set(
+                    rows.map { SealedPartStore.fileName(messageID: $0["message_id"], part: $0["part_index"]) })
+                removed = try parts.removeFiles(except: keep)
+                return .commit
+            }
+            return removed
+        }
     }
 
     /// The connection settings every vault uses.

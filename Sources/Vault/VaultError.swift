@@ -11,6 +11,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
         case keysDirectoryUnusable
         case dataDirectoryUnusable
         case messageNotFound
+        case partFileUnusable
     }
 
     private let code: Code
@@ -60,6 +61,11 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
     /// No message has this id.
     public static func messageNotFound(_ id: String) -> VaultError {
         .init(.messageNotFound, "no message with id \(id); `retract list` shows the ids")
+    }
+
+    /// A sealed part's file cannot be created, written, read or is not the size its row says.
+    public static func partFileUnusable(_ path: String, reason: String) -> VaultError {
+        .init(.partFileUnusable, "cannot use sealed part file \(path): \(reason)")
     }
 
     public static func == (lhs: VaultError, rhs: VaultError) -> Bool { lhs.code == rhs.code }

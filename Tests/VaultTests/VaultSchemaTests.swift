@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import GRDB
 import Testing
 
@@ -70,5 +73,107 @@ struct VaultSchemaTests {
         #expect(throws: DatabaseError.self) {
             try vault.storeSealedMessage(message(id), grants: [grant(id, hash: 3), grant(id, hash: 3)]) { _ in }
         }
+    }
+}
+
+@Suite("Sealed part files")
+struct SealedPartFileTests {
+    let id = "00112233445566778899aabbccddeeff"
+
+    func message() -> MessageRecord {
+        MessageRecord(
+            id: id, sender: "alice@corp.test", senderName: nil, sealedSubject: Data([1, 2, 3]), subjectKid: "k",
+            locale: "en", createdAt: Date(), expiresAt: nil, maxViews: nil, deliverAfter: Date(), partCount: 2)
+    }
+
+    func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("retract-vault-\(UUID().uuidString)")
+    }
+
+    @Test("a failed store removes the part files it had written")
+    func failedStoreRemovesFiles() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let vault = try VaultDatabase.open(directory: directory)
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try vault.storeSealedMessage(message(), grants: []) { writer in
+                try writer.beginPart(1, header: [UInt8](repeating: 0, count: 24))
+                try writer.appendChunk(partIndex: 1, chunkIndex: 0, ciphertext: [UInt8](repeating: 7, count: 40))
+                try writer.finishPart(1, chunkCount: 1, plaintextSize: 23)
+                try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
+                throw Boom()
+            }
+        }
+        #expect(try vault.messages().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: vault.parts.directory.path).isEmpty)
+    }
+
+    @Test("a stored part reads back chunk by chunk from its file; a short file is refused")
+    func storedPartReadsBack() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let vault = try VaultDatabase.open(directory: directory)
+        let full = [UInt8](repeating: 1, count: SealedPartStore.sealedChunkSize)
+        let last = [UInt8](repeating: 2, count: 30)
+        try vault.storeSealedMessage(message(), grants: []) { writer in
+            try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
+            try writer.appendChunk(partIndex: 0, chunkIndex: 0, ciphertext: full)
+            try writer.appendChunk(partIndex: 0, chunkIndex: 1, ciphertext: last)
+            try writer.finishPart(0, chunkCount: 2, plaintextSize: 65_536 + 13)
+        }
+        #expect(try await vault.sealedChunk(messageID: id, part: 0, chunk: 0) == full)
+        #expect(try await vault.sealedChunk(messageID: id, part: 0, chunk: 1) == last)
+        #expect(try await vault.sealedChunk(messageID: id, part: 0, chunk: 2) == nil)
+        let path = try vault.parts.path(messageID: id, part: 0)
+        #expect(truncate(path, off_t(SealedPartStore.sealedChunkSize)) == 0)
+        let record = try #require(try await vault.sealedPart(messageID: id, index: 0))
+        #expect(throws: VaultError.self) { try vault.openSealedPart(record) }
+    }
+
+    @Test("opening the vault removes part files that have no row")
+    func orphansRemovedOnOpen() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            let vault = try VaultDatabase.open(directory: directory)
+            try vault.storeSealedMessage(message(), grants: []) { writer in
+                try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
+                try writer.appendChunk(partIndex: 0, chunkIndex: 0, ciphertext: [UInt8](repeating: 3, count: 20))
+                try writer.finishPart(0, chunkCount: 1, plaintextSize: 3)
+            }
+        }
+        let parts = directory.appendingPathComponent(SealedPartStore.directoryName)
+        let orphan = parts.appendingPathComponent(SealedPartStore.fileName(messageID: "ffeeddccbbaa99887766554433221100", part: 1))
+        try Data([1, 2, 3]).write(to: orphan)
+        let reopened = try VaultDatabase.open(directory: directory)
+        let names = try FileManager.default.contentsOfDirectory(atPath: reopened.parts.directory.path)
+        #expect(names == [SealedPartStore.fileName(messageID: id, part: 0)])
+    }
+
+    @Test("v4 moves chunks stored in SQLite by earlier versions into part files and drops the table")
+    func migratesOldChunks() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(VaultDatabase.fileName).path
+        let parts = try SealedPartStore(directory: directory.appendingPathComponent(SealedPartStore.directoryName))
+        do {
+            let pool = try DatabasePool(path: path, configuration: VaultDatabase.configuration)
+            try VaultDatabase.migrator(parts: parts).migrate(pool, upTo: "v3-delivery")
+            try await pool.write { db in
+                try message().insert(db)
+                try SealedPartRecord(messageId: id, partIndex: 0, header: Data(count: 24), chunkCount: 2, plaintextSize: 65_540)
+                    .insert(db)
+                try db.execute(
+                    sql: "INSERT INTO sealed_chunks VALUES (?, 0, 0, ?), (?, 0, 1, ?)",
+                    arguments: [id, Data(repeating: 4, count: SealedPartStore.sealedChunkSize), id, Data(repeating: 5, count: 21)])
+            }
+        }
+        let vault = try VaultDatabase.open(directory: directory)
+        #expect(try await vault.sealedChunk(messageID: id, part: 0, chunk: 1) == [UInt8](repeating: 5, count: 21))
+        #expect(try await vault.sealedChunk(messageID: id, part: 0, chunk: 0)?.count == SealedPartStore.sealedChunkSize)
+        let tableLeft = try await vault.reader.read { db in try db.tableExists("sealed_chunks") }
+        #expect(!tableLeft)
     }
 }

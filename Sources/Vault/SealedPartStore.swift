@@ -1,0 +1,272 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The ciphertext of sealed parts, one append-only file per part under `<data-dir>/parts/`.
+///
+/// A part file holds the part's secretstream chunks concatenated, nothing else: every
+/// non-final chunk is `sealedChunkSize` (65,553) bytes, so chunk `i` starts at
+/// `i * sealedChunkSize` and the last chunk is whatever follows the last full one. The
+/// header, chunk count and size stay in the part's `sealed_parts` row; a file without a row
+/// is an orphan (a send that crashed before its commit) and is removed when the vault opens.
+///
+/// Files are created `0600` in a `0700` directory, written once, fsynced (file and
+/// directory) before the transaction that inserts their rows commits, and unlinked after the
+/// transaction that deletes the rows commits. Unlinking without overwriting is enough: the
+/// chunks are sealed under a data key whose wrapped copies are destroyed first
+/// (cryptographic erasure, docs/threat-model.md).
+public final class SealedPartStore: Sendable {
+    /// Bytes of every non-final sealed chunk (64 KiB of plaintext plus 17).
+    public static let sealedChunkSize = 65_536 + 17
+    /// Bytes of the smallest sealed chunk (an empty final chunk).
+    static let chunkOverhead = 17
+    /// The directory name inside the data directory.
+    public static let directoryName = "parts"
+
+    /// The `parts` directory.
+    public let directory: URL
+    /// Whether the directory is removed when the store goes away (in-memory vaults).
+    private let isTemporary: Bool
+
+    /// A store in `directory` (created `0700` if missing).
+    public init(directory: URL, isTemporary: Bool = false) throws {
+        self.directory = directory
+        self.isTemporary = isTemporary
+        do {
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        } catch {
+            throw VaultError.partFileUnusable(directory.path, reason: error.localizedDescription)
+        }
+    }
+
+    deinit {
+        if isTemporary { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    /// The file name of part `part` of message `messageID`: `<message id>.<part index>`.
+    public static func fileName(messageID: String, part: Int) -> String { "\(messageID).\(part)" }
+
+    /// The path of part `part` of message `messageID`.
+    public func path(messageID: String, part: Int) throws -> String {
+        guard !messageID.isEmpty, messageID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+            part >= 0
+        else { throw VaultError.partFileUnusable(messageID, reason: "not a valid message id or part index") }
+        return directory.appendingPathComponent(Self.fileName(messageID: messageID, part: part)).path
+    }
+
+    // MARK: Writing
+
+    /// Creates the file of a part for writing (replacing a leftover of an earlier attempt).
+    public func create(messageID: String, part: Int) throws -> Output {
+        let path = try path(messageID: messageID, part: part)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Self.error(path, "cannot create") }
+        return Output(fd: fd, path: path)
+    }
+
+    /// Fsyncs the directory, so created (or unlinked) names are durable.
+    public func syncDirectory() throws {
+        let fd = Glibc.open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.error(directory.path, "cannot open") }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw Self.error(directory.path, "cannot fsync") }
+    }
+
+    /// One part file being written; used by one thread at a time.
+    public final class Output: @unchecked Sendable {
+        private var fd: Int32
+        /// The file's path.
+        public let path: String
+        /// Bytes appended so far.
+        public private(set) var size: Int64 = 0
+        private var unsyncedBytes = 0
+        /// Bytes after which writeback is started in the background, so the final fsync is short.
+        private static let writebackInterval = 8 << 20
+
+        init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+        }
+
+        deinit { close() }
+
+        /// Appends `bytes`.
+        public func append(_ bytes: UnsafeRawBufferPointer) throws {
+            guard fd >= 0 else { throw SealedPartStore.error(path, "already closed", errno: EBADF) }
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw SealedPartStore.error(path, "cannot write")
+                }
+                offset += written
+            }
+            size += Int64(bytes.count)
+            unsyncedBytes += bytes.count
+            if unsyncedBytes >= Self.writebackInterval {
+                // Start writing the range back now (no wait), so the final fsync has little left.
+                _ = SealedPartStore.startWriteback?(fd, size - Int64(unsyncedBytes), Int64(unsyncedBytes), 2 /* SYNC_FILE_RANGE_WRITE */)
+                unsyncedBytes = 0
+            }
+        }
+
+        /// Appends `bytes`.
+        public func append(_ bytes: [UInt8]) throws {
+            try bytes.withUnsafeBytes { try append($0) }
+        }
+
+        /// Fsyncs the file's data and closes it.
+        public func syncAndClose() throws {
+            guard fd >= 0 else { return }
+            guard fdatasync(fd) == 0 else { throw SealedPartStore.error(path, "cannot fsync") }
+            close()
+        }
+
+        /// Closes the file without syncing.
+        public func close() {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
+    }
+
+    // MARK: Reading
+
+    /// Opens the file of a part of `chunkCount` chunks for reading; throws when it is missing
+    /// or its size cannot hold exactly that many chunks.
+    public func open(messageID: String, part: Int, chunkCount: Int) throws -> Input {
+        let path = try path(messageID: messageID, part: part)
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Self.error(path, "cannot open") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let failure = Self.error(path, "cannot stat")
+            Glibc.close(fd)
+            throw failure
+        }
+        let size = Int64(info.st_size)
+        let full = Int64(Self.sealedChunkSize)
+        guard chunkCount >= 1, size >= Int64(chunkCount - 1) * full + Int64(Self.chunkOverhead),
+            size <= Int64(chunkCount) * full
+        else {
+            Glibc.close(fd)
+            throw VaultError.partFileUnusable(path, reason: "\(size) bytes cannot hold \(chunkCount) sealed chunks")
+        }
+        return Input(fd: fd, path: path, size: size, chunkCount: chunkCount)
+    }
+
+    /// One part file open for reading; `pread` only, so any thread may read any batch.
+    public final class Input: @unchecked Sendable {
+        private let fd: Int32
+        /// The file's path.
+        public let path: String
+        /// The file's size in bytes.
+        public let size: Int64
+        /// How many chunks the part holds.
+        public let chunkCount: Int
+
+        init(fd: Int32, path: String, size: Int64, chunkCount: Int) {
+            self.fd = fd
+            self.path = path
+            self.size = size
+            self.chunkCount = chunkCount
+        }
+
+        deinit { Glibc.close(fd) }
+
+        /// The byte range of chunk `index` in the file.
+        public func range(ofChunk index: Int) -> Range<Int64> {
+            let start = Int64(index) * Int64(SealedPartStore.sealedChunkSize)
+            return start..<min(start + Int64(SealedPartStore.sealedChunkSize), size)
+        }
+
+        /// Reads chunks `chunks` into `buffer` (at least `chunks.count * sealedChunkSize`
+        /// bytes), one `pread`; returns the byte count of each chunk, in order.
+        public func read(chunks: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws -> [Int] {
+            precondition(chunks.lowerBound >= 0 && chunks.upperBound <= chunkCount, "chunk index out of range")
+            guard !chunks.isEmpty else { return [] }
+            let start = range(ofChunk: chunks.lowerBound).lowerBound
+            let end = range(ofChunk: chunks.upperBound - 1).upperBound
+            let total = Int(end - start)
+            precondition(buffer.count >= total, "batch buffer too small")
+            var filled = 0
+            while filled < total {
+                let got = pread(fd, buffer.baseAddress! + filled, total - filled, off_t(start) + off_t(filled))
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw SealedPartStore.error(path, "cannot read")
+                }
+                if got == 0 { throw VaultError.partFileUnusable(path, reason: "ends early") }
+                filled += got
+            }
+            return chunks.map { Int(range(ofChunk: $0).count) }
+        }
+
+        /// Reads chunk `index` into a new array.
+        public func read(chunk index: Int) throws -> [UInt8] {
+            let count = Int(range(ofChunk: index).count)
+            var failure: (any Error)?
+            let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                do {
+                    initialized = try read(chunks: index..<(index + 1), into: UnsafeMutableRawBufferPointer(buffer))[0]
+                } catch {
+                    initialized = 0
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            return bytes
+        }
+    }
+
+    // MARK: Removing
+
+    /// Unlinks the files of parts `parts` of message `messageID`; missing files are fine.
+    public func remove(messageID: String, parts: [Int]) {
+        for part in parts {
+            if let path = try? path(messageID: messageID, part: part) { unlink(path) }
+        }
+    }
+
+    /// Unlinks the files at `paths`; missing files are fine.
+    func remove(paths: [String]) {
+        for path in paths { unlink(path) }
+    }
+
+    /// The file names in the directory.
+    func fileNames() throws -> [String] {
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw VaultError.partFileUnusable(directory.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Unlinks every file whose name is not in `keep`; returns how many it removed.
+    @discardableResult
+    func removeFiles(except keep: Set<String>) throws -> Int {
+        var removed = 0
+        for name in try fileNames() where !keep.contains(name) {
+            if unlink(directory.appendingPathComponent(name).path) == 0 { removed += 1 }
+        }
+        if removed > 0 { try syncDirectory() }
+        return removed
+    }
+
+    /// Linux `sync_file_range(2)`, looked up at run time (Glibc's module map hides it).
+    static let startWriteback: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+    }()
+
+    static func error(_ path: String, _ what: String, errno code: Int32 = errno) -> VaultError {
+        VaultError.partFileUnusable(path, reason: "\(what): \(String(cString: strerror(code)))")
+    }
+}
+
