@@ -9,11 +9,12 @@ extension RetractService {
         let grants = try vault.grants(messageID: messageID)
         let recipientByGrant = Dictionary(grants.compactMap { g in g.id.map { ($0, g.recipient) } }, uniquingKeysWith: { a, _ in a })
         let at = now()
-        let notices = try vault.outboxMail(messageID: messageID).filter { $0.kind == .withdrawal || $0.kind == .correction }
+        let noticesByGrant = Dictionary(
+            grouping: try vault.outboxMail(messageID: messageID).filter { $0.kind == .withdrawal || $0.kind == .correction },
+            by: \.grantId)
+        let linkMail = try vault.linkMail(messageID: messageID)
         let recipients = grants.map { grant in
-            // The mail that carried the link: the notification, or for a replacement the
-            // correction notice that delivered it.
-            let mail = try? vault.outboxMail(rfcMessageID: grant.notificationMessageId)
+            let mail = linkMail[grant.notificationMessageId]
             let expired = (message.expiresAt.map { $0 <= at } ?? false)
             return MessageStatus.Recipient(
                 address: grant.recipient, kind: grant.kind.rawValue,
@@ -22,7 +23,7 @@ extension RetractService {
                 revokedAt: grant.revokedAt, revokeReason: grant.revokeReason,
                 delivery: mail?.state.rawValue ?? "none", deliveredAt: mail?.sentAt, deliveryError: mail?.lastError,
                 replacementId: grant.replacementMessageId, deliveryAttempts: mail?.attempts ?? 0,
-                notices: notices.filter { $0.grantId == grant.id }.map {
+                notices: (noticesByGrant[grant.id] ?? []).map {
                     MessageStatus.Notice(
                         kind: $0.kind.rawValue, delivery: $0.state.rawValue, deliveredAt: $0.sentAt,
                         deliveryError: $0.lastReply ?? $0.lastError)
@@ -43,13 +44,10 @@ extension RetractService {
 
     /// Every message, newest first.
     public func list() throws -> [MessageSummary] {
-        try vault.messages().map { message in
-            let grants = try vault.grants(messageID: message.id)
-            return MessageSummary(
-                id: message.id, sender: message.sender, subject: (try? subject(of: message)) ?? "?",
-                createdAt: message.createdAt, recipients: grants.count,
-                opened: grants.filter { $0.firstOpenedAt != nil }.count,
-                revoked: grants.filter { $0.revokedAt != nil }.count)
+        try vault.messageSummaries().map { row in
+            MessageSummary(
+                id: row.message.id, sender: row.message.sender, subject: (try? subject(of: row.message)) ?? "?",
+                createdAt: row.message.createdAt, recipients: row.recipients, opened: row.opened, revoked: row.revoked)
         }
     }
 

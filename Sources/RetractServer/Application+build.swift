@@ -21,13 +21,19 @@ public func buildRouter(service: RetractService, devMailbox: URL? = nil) async t
     return router
 }
 
+/// The folder the dev mailbox shows, or nil when it must not exist: it shows personal
+/// links, so only with the file outbox and a loopback bind.
+public func devMailboxDirectory(_ configuration: RetractConfiguration, host: String) -> URL? {
+    let isLoopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    return configuration.smtpURL == nil && isLoopback ? configuration.outboxDirectory : nil
+}
+
 /// Builds the whole application: HTTP server plus the outbox worker.
 public func buildApplication(
     _ arguments: some ServerArguments, service: RetractService, logger: Logger = Logger(label: "retract"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let isLoopback = ["127.0.0.1", "localhost", "::1"].contains(arguments.host) || arguments.host.hasPrefix("127.")
-    let devMailbox = service.configuration.smtpURL == nil && isLoopback ? service.configuration.outboxDirectory : nil
+    let devMailbox = devMailboxDirectory(service.configuration, host: arguments.host)
     try service.releaseAllClaims()
     let router = try await buildRouter(service: service, devMailbox: devMailbox)
     return Application(

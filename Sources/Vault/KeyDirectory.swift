@@ -42,7 +42,7 @@ public struct KeyDirectory: Sendable {
         let kid = Self.makeKeyID(now: now)
         let key = MasterKey.generate(kid: kid)
         let path = url.appendingPathComponent("master-\(kid).key").path
-        let line = key.withUnsafeSecretBytes { Base64URL.encode(Array($0)) } + "\n"
+        let line = key.withUnsafeSecretBytes { Base64URL.encode($0) } + "\n"
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
             throw VaultError.keysDirectoryUnusable(url.path, reason: String(cString: strerror(errno)))
@@ -100,15 +100,11 @@ public struct KeyDirectory: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw VaultError.keyFileUnreadable(path, reason: "permission denied")
         }
-        var text = String(decoding: data, as: UTF8.self)
-        defer { text = "" }
-        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard var raw = try? Base64URL.decode(line), raw.count == 32 else {
-            throw VaultError.keyFileMalformed(path)
-        }
-        defer { for i in raw.indices { raw[i] = 0 } }
+        // Decoded straight into SecureBytes, so the key bytes never sit in an array that
+        // nobody zeroes (the base64 text itself is in Foundation's hands).
+        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            return try MasterKey(kid: kid, secret: SecureBytes(copying: raw))
+            return try MasterKey(kid: kid, secret: try Base64URL.decodeSecret(line))
         } catch {
             throw VaultError.keyFileMalformed(path)
         }

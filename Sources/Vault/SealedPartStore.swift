@@ -1,4 +1,5 @@
 import Foundation
+import Seal
 
 #if canImport(Glibc)
     import Glibc
@@ -20,10 +21,10 @@ import Foundation
 /// chunks are sealed under a data key whose wrapped copies are destroyed first
 /// (cryptographic erasure, docs/threat-model.md).
 public final class SealedPartStore: Sendable {
-    /// Bytes of every non-final sealed chunk (64 KiB of plaintext plus 17).
-    public static let sealedChunkSize = 65_536 + 17
+    /// Bytes of every non-final sealed chunk: the format's, not a copy of it.
+    public static let sealedChunkSize = SealFormat.sealedChunkSize
     /// Bytes of the smallest sealed chunk (an empty final chunk).
-    static let chunkOverhead = 17
+    static let chunkOverhead = SealFormat.chunkOverhead
     /// The directory name inside the data directory.
     public static let directoryName = "parts"
 

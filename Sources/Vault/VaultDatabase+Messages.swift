@@ -58,6 +58,23 @@ extension VaultDatabase {
         }
     }
 
+    /// Every message, newest first, with its recipient counts, in one query.
+    public func messageSummaries() throws -> [(message: MessageRecord, recipients: Int, opened: Int, revoked: Int)] {
+        try reader.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.*, COUNT(g.id) AS recipient_count, COUNT(g.first_opened_at) AS opened_count,
+                    COUNT(g.revoked_at) AS revoked_count
+                    FROM messages m LEFT JOIN grants g ON g.message_id = m.id
+                    GROUP BY m.id ORDER BY m.created_at DESC
+                    """
+            ).map { row in
+                (try MessageRecord(row: row), row["recipient_count"], row["opened_count"], row["revoked_count"])
+            }
+        }
+    }
+
     /// The grants of a message in the order they were created.
     public func grants(messageID: String) throws -> [GrantRecord] {
         try reader.read { db in

@@ -49,20 +49,6 @@ extension VaultDatabase {
         }
     }
 
-    /// Cancels queued notifications whose grant was revoked meanwhile; they must never go out.
-    @discardableResult
-    public func cancelNotificationsOfRevokedGrants() throws -> Int {
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE outbox SET state = 'cancelled', sealed_data = NULL
-                    WHERE kind = 'notification' AND state IN ('queued', 'retrying')
-                    AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NOT NULL)
-                    """)
-            return db.changesCount
-        }
-    }
-
     /// Whether a mail is still queued and, for a notification, its grant still live: the
     /// last check before the transport is called.
     public func isStillDeliverable(mailID: String) throws -> Bool {
@@ -77,10 +63,19 @@ extension VaultDatabase {
         }
     }
 
-    /// The outbox row whose Message-ID header is `rfcMessageID`.
-    public func outboxMail(rfcMessageID: String) throws -> OutboxMailRecord? {
+    /// The mails that carried the links of a message's grants (the notification, or for a
+    /// replacement the correction notice that delivered its link), by Message-ID header, in
+    /// one query.
+    public func linkMail(messageID: String) throws -> [String: OutboxMailRecord] {
         try reader.read { db in
-            try OutboxMailRecord.filter(Column("rfc_message_id") == rfcMessageID).fetchOne(db)
+            let rows = try OutboxMailRecord.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox WHERE rfc_message_id IN
+                    (SELECT notification_message_id FROM grants WHERE message_id = ?)
+                    """,
+                arguments: [messageID])
+            return Dictionary(rows.map { ($0.rfcMessageId, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }
 

@@ -36,12 +36,7 @@ struct SendCommand: AsyncParsableCommand {
                 expiresIn: try DurationText.seconds(expires, option: "--expires"), maxViews: maxViews,
                 delay: try delay.map { try DurationText.seconds($0, option: "--delay") }, locale: locale,
                 strict: strict)
-            let receipt: SendReceipt
-            do {
-                receipt = try await service.send(draft)
-            } catch let error as RetractError where error.code == .blockedByFindings {
-                throw error
-            }
+            let receipt = try await service.send(draft)
             for finding in receipt.findings {
                 finding.severity == .warning ? Console.warning(finding.message) : Console.note(finding.message)
             }

@@ -44,7 +44,12 @@ struct RevocationTests {
         let report = try await sent.bench.service.revoke(
             RevokeRequest(messageID: sent.receipt.messageID, recipients: ["carol@partner.test"], reason: "wrong address"))
         #expect(report.recipients.map(\.address) == ["carol@partner.test"])
-        await #expect(throws: OpenFailure.self) { try await open(sent, "carol@partner.test") }
+        let refusal = await #expect(throws: OpenFailure.self) { try await open(sent, "carol@partner.test") }
+        guard case .revoked(_, let refusalReason, _) = refusal else {
+            Issue.record("expected revoked, got \(String(describing: refusal))")
+            return
+        }
+        #expect(refusalReason == "wrong address")
         if case .revoked(_, let reason, _, _) = await sent.bench.service.linkState(token: try sent.link("carol@partner.test").token) {
             #expect(reason == "wrong address")
         } else {

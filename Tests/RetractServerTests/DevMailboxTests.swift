@@ -41,4 +41,16 @@ struct DevMailboxTests {
             try await client.execute(uri: "/dev/mailbox", method: .get) { #expect($0.status == .notFound) }
         }
     }
+
+    @Test("the dev mailbox exists only with the file outbox on a loopback bind")
+    func onlyFileOutboxOnLoopback() {
+        var configuration = RetractConfiguration()
+        #expect(devMailboxDirectory(configuration, host: "127.0.0.1") == configuration.outboxDirectory)
+        #expect(devMailboxDirectory(configuration, host: "localhost") != nil)
+        #expect(devMailboxDirectory(configuration, host: "::1") != nil)
+        #expect(devMailboxDirectory(configuration, host: "0.0.0.0") == nil)
+        #expect(devMailboxDirectory(configuration, host: "192.0.2.7") == nil)
+        configuration.smtpURL = "smtp://127.0.0.1:25"
+        #expect(devMailboxDirectory(configuration, host: "127.0.0.1") == nil)
+    }
 }
