@@ -121,6 +121,54 @@ extension VaultDatabase {
             if wrote { try parts.syncDirectory() }
             try db.drop(table: "sealed_chunks")
         }
+        migrator.registerMigration("v5-senders") { db in
+            // Sender accounts: the API token and the web password are stored only as
+            // hashes (BLAKE2b of the token, libsodium's Argon2id string of the password).
+            try db.create(table: "senders") { t in
+                t.primaryKey("address", .text)
+                t.column("name", .text)
+                t.column("token_hash", .blob).notNull().unique()
+                t.column("password_hash", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("token_created_at", .datetime).notNull()
+                t.column("password_set_at", .datetime)
+            }
+            // Web sessions: the cookie value is never stored, only its BLAKE2b hash; the
+            // CSRF token is derived from the session, so it needs no column.
+            try db.create(table: "web_sessions") { t in
+                t.primaryKey("id_hash", .blob)
+                t.column("sender", .text).notNull().indexed()
+                    .references("senders", column: "address", onDelete: .cascade)
+                t.column("created_at", .datetime).notNull()
+                t.column("last_seen_at", .datetime).notNull()
+                t.column("locale", .text)
+            }
+            // Failed attempts that count toward a rate limit, kept across restarts:
+            // scope says which limit (`signin-account`, `signin-client`, `open-client`, …),
+            // subject what is limited (an account, a client address, a token hash in hex).
+            try db.create(table: "rate_limit_events") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("scope", .text).notNull()
+                t.column("subject", .text).notNull()
+                t.column("at", .datetime).notNull()
+            }
+            try db.create(
+                index: "rate_limit_events_lookup", on: "rate_limit_events", columns: ["scope", "subject", "at"])
+            // Recipient verification: a grant of a message sent with `verify` opens only
+            // with a 6-digit code mailed to the recipient; the code is stored hashed.
+            try db.alter(table: "messages") { t in
+                t.add(column: "verify", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "verification_codes") { t in
+                t.primaryKey("grant_id", .integer).references("grants", onDelete: .cascade)
+                t.column("code_hash", .blob)
+                t.column("issued_at", .datetime)
+                t.column("expires_at", .datetime)
+                t.column("failed_count", .integer).notNull().defaults(to: 0)
+                t.column("locked_until", .datetime)
+                t.column("verified_until", .datetime)
+            }
+        }
         return migrator
     }
 }
