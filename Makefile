@@ -6,11 +6,15 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 # The tests also talk to a real SMTP server (Debian's aiosmtpd) over TLS with certificates
-# they make with openssl.
-TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl
+# they make with openssl; the web app is tested in Debian's headless Chromium, driven by
+# Selenium (from PyPI, pinned in Tests/Browser/requirements.txt).
+TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver
+PYTHON ?= python3
+# The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk.
+BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light
 BIN := .build/debug/retract
 
-.PHONY: all deps test-deps install-packages build run test bench vectors clean
+.PHONY: all deps test-deps bench-deps install-packages build run test bench vectors clean
 
 all: build
 
@@ -20,6 +24,9 @@ deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 
 install-packages:
 	@missing=""; \
@@ -40,9 +47,13 @@ run: build
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/Browser/requirements.txt
+	$(PYTHON) -m pytest -q -p no:cacheprovider Tests/Browser
 
-# Speed and memory figures for docs/performance.md (release build).
-bench: deps
+# Speed and memory figures for docs/performance.md (release build); the HTTP figure runs
+# wrk against `retract serve` and nginx (Debian's nginx-light, started by the benchmark as
+# this user on a free loopback port; the system's nginx service is not used).
+bench: bench-deps
 	$(SWIFT) build -c release --product retract
 	$(SWIFT) build -c release --product retract-bench
 	.build/release/retract-bench
