@@ -5,8 +5,8 @@ import Mustache
 /// locale (`en/`, `zh-Hans/`), with a subject, a text and an HTML template per mail kind; an
 /// operator override directory (same layout) takes precedence file by file.
 ///
-/// Files are `<kind>.<part>.mustache` with kind `notification`, `withdrawal`, `correction` or
-/// `recall-report` and part `subject`, `text` or `html`. Any other `*.mustache` file in a
+/// Files are `<kind>.<part>.mustache` with kind `notification`, `withdrawal`, `correction`,
+/// `recall-report` or `verification` and part `subject`, `text` or `html`. Any other `*.mustache` file in a
 /// locale folder is registered as a partial under its name without the extension. Subject
 /// and text templates never HTML-escape (the loader puts them in swift-mustache's `TEXT`
 /// content type), HTML templates always do for `{{name}}`. `Templates/README.md` lists the
@@ -21,7 +21,7 @@ import Mustache
 /// recipient who never opened the original is not told that something was corrected.
 public struct MailTemplates: Sendable {
     /// The mail kinds, each with a subject, text and HTML template.
-    static let kinds = ["notification", "withdrawal", "correction", "recall-report"]
+    static let kinds = ["notification", "withdrawal", "correction", "recall-report", "verification"]
     /// The parts of one kind.
     static let parts = ["subject", "text", "html"]
 
@@ -143,6 +143,27 @@ public struct MailTemplates: Sendable {
             from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],
             subject: parts.subject, messageID: r.messageID, textBody: parts.text, htmlBody: parts.html,
             extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", r.locale.rawValue)])
+        try message.validate()
+        return message
+    }
+
+    /// The mail that carries a recipient's 6-digit verification code for a message sent with `verify`.
+    ///
+    /// From the service itself (labelled "Retract", not the sender: the code comes from
+    /// Retract), to the grant's recipient only; the code is in the body, never in the subject.
+    public func verification(_ v: VerificationDetails) throws(MailError) -> MailMessage {
+        guard v.code.utf8.count == 6, v.code.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            throw MailError.invalidTemplateInput.with("a verification code must be exactly 6 digits")
+        }
+        var data = Self.people(sender: v.sender, recipient: v.recipient)
+        data["code"] = v.code
+        data["expiresAt"] = MailDateFormat.body(v.expiresAt, locale: v.locale)
+        data["validMinutes"] = v.validMinutes
+        let parts = try self.render("verification", locale: v.locale, data: data)
+        let message = MailMessage(
+            from: try MailAddress(address: v.serviceAddress.address, displayName: "Retract"), to: [v.recipient],
+            subject: parts.subject, messageID: v.messageID, textBody: parts.text, htmlBody: parts.html,
+            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", v.locale.rawValue)])
         try message.validate()
         return message
     }

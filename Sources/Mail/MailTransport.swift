@@ -6,4 +6,58 @@ public protocol MailTransport: Sendable {
     /// Delivers one rendered message (`MailMessage.rendered()`); `id` identifies the delivery
     /// (the outbox row) and is `[A-Za-z0-9_-]{1,64}`.
     func deliver(_ data: [UInt8], envelope: MailEnvelope, id: String) async throws(MailError)
+
+    /// Delivers one rendered message unless `gate` answers `false`; returns whether it was
+    /// delivered (`false`: withheld, nothing of it accepted by the server).
+    ///
+    /// The gate is asked at the last moment before the server could accept the message, so
+    /// a caller can overlap its own work (recording the previous delivery, re-checking that
+    /// this one may still go out) with the start of the exchange, and still decide before
+    /// anything is accepted. The default asks the gate, then calls `deliver(_:envelope:id:)`.
+    /// The gate may be asked more than once (a retry on a new connection) and must give the
+    /// same answer each time.
+    func deliver(
+        _ data: [UInt8], envelope: MailEnvelope, id: String, gate: @escaping @Sendable () async -> Bool
+    ) async throws(MailError) -> Bool
+
+    /// Delivers mails in order, each behind its gate, and announces each one's result as soon
+    /// as it is known: `true` delivered, `false` withheld by its gate, or the error.
+    ///
+    /// `gate(i)` is asked at the last moment before the server could accept mail i, and
+    /// never before `outcome(i - 1, …)` returned; `outcome` is called once per mail, in order.
+    /// A transport may overlap a mail's exchange with the one before (SMTP with PIPELINING
+    /// sends mail i's envelope behind mail i-1's content), so a caller that records each
+    /// delivery in `outcome` and waits for that record in the next gate keeps at most one
+    /// mail accepted and unrecorded. The default delivers one by one.
+    func deliverInOrder(
+        _ mails: [(data: [UInt8], envelope: MailEnvelope, id: String)], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async
+}
+
+extension MailTransport {
+    /// Asks the gate, then delivers: for transports with no exchange to overlap.
+    public func deliver(
+        _ data: [UInt8], envelope: MailEnvelope, id: String, gate: @escaping @Sendable () async -> Bool
+    ) async throws(MailError) -> Bool {
+        guard await gate() else { return false }
+        try await self.deliver(data, envelope: envelope, id: id)
+        return true
+    }
+
+    /// Delivers one by one through `deliver(_:envelope:id:gate:)`.
+    public func deliverInOrder(
+        _ mails: [(data: [UInt8], envelope: MailEnvelope, id: String)], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async {
+        for (index, mail) in mails.enumerated() {
+            do {
+                let delivered = try await self.deliver(
+                    mail.data, envelope: mail.envelope, id: mail.id, gate: { await gate(index) })
+                await outcome(index, .success(delivered))
+            } catch {
+                await outcome(index, .failure(error))
+            }
+        }
+    }
 }

@@ -17,36 +17,66 @@ enum QuotedPrintable {
     /// printable ASCII, and a `.` that would start a line (SMTP's end-of-data marker) are
     /// written as `=XX`.
     static func encode(_ text: String) -> String {
-        // One output buffer and no per-byte allocation: every notification and notice goes
-        // through here, ten thousand of them in one revocation.
+        var text = text
+        return text.withUTF8 { String(decoding: Self.encode(bytes: $0), as: UTF8.self) }
+    }
+
+    /// Encodes UTF-8 bytes; the byte-level core of `encode(_:)`.
+    ///
+    /// One pass over the bytes into one reserved buffer, with no per-line or per-byte
+    /// allocation: every notification and notice goes through here, ten thousand of them in
+    /// one revocation.
+    static func encode(bytes input: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count + text.utf8.count / 4 + 16)
+        output.reserveCapacity(input.count + input.count / 4 + 16)
+        let count = input.count
+        var start = 0
         var isFirstLine = true
-        for line in Self.lines(of: text) {
-            if !isFirstLine { output.append(contentsOf: [13, 10]) }
-            isFirstLine = false
-            let count = line.utf8.count
-            var column = 0
-            for (index, byte) in line.utf8.enumerated() {
-                let isLast = index == count - 1
-                var escaped = Self.needsEscape(byte, atLineEnd: isLast, atLineStart: column == 0)
-                if column + (escaped ? 3 : 1) > (isLast ? Self.lineLimit : Self.lineLimit - 1) {
-                    output.append(contentsOf: [UInt8(ascii: "="), 13, 10])
-                    column = 0
-                    escaped = Self.needsEscape(byte, atLineEnd: isLast, atLineStart: true)
-                }
-                if escaped {
-                    output.append(contentsOf: [
-                        UInt8(ascii: "="), Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)],
-                    ])
-                    column += 3
-                } else {
-                    output.append(byte)
-                    column += 1
-                }
+        while true {
+            var end = start
+            while end < count, input[end] != 10, input[end] != 13 { end += 1 }
+            if !isFirstLine {
+                output.append(13)
+                output.append(10)
             }
+            isFirstLine = false
+            Self.encodeLine(input, from: start, to: end, into: &output)
+            guard end < count else { break }
+            // CRLF, CR and LF each end one line.
+            start = input[end] == 13 && end + 1 < count && input[end + 1] == 10 ? end + 2 : end + 1
         }
-        return String(decoding: output, as: UTF8.self)
+        return output
+    }
+
+    /// Encodes the bytes `start..<end` of one line (no line break inside), adding `=` soft
+    /// breaks so no encoded line is longer than `lineLimit`.
+    private static func encodeLine(
+        _ input: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, into output: inout [UInt8]
+    ) {
+        var column = 0
+        var index = start
+        while index < end {
+            let byte = input[index]
+            let isLast = index == end - 1
+            var escaped = Self.needsEscape(byte, atLineEnd: isLast, atLineStart: column == 0)
+            if column + (escaped ? 3 : 1) > (isLast ? Self.lineLimit : Self.lineLimit - 1) {
+                output.append(UInt8(ascii: "="))
+                output.append(13)
+                output.append(10)
+                column = 0
+                escaped = Self.needsEscape(byte, atLineEnd: isLast, atLineStart: true)
+            }
+            if escaped {
+                output.append(UInt8(ascii: "="))
+                output.append(Self.hexDigits[Int(byte >> 4)])
+                output.append(Self.hexDigits[Int(byte & 0x0F)])
+                column += 3
+            } else {
+                output.append(byte)
+                column += 1
+            }
+            index += 1
+        }
     }
 
     /// Decodes quoted-printable text to bytes: soft breaks vanish, hard breaks become LF,
@@ -99,12 +129,5 @@ enum QuotedPrintable {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
         default: nil
         }
-    }
-
-    /// Splits text on CRLF, CR or LF.
-    static func lines(of text: String) -> [Substring] {
-        guard text.utf8.contains(13) else { return text.split(separator: "\n", omittingEmptySubsequences: false) }
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-        return normalized.split(separator: "\n", omittingEmptySubsequences: false)
     }
 }

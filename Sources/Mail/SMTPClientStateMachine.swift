@@ -59,6 +59,11 @@ struct SMTPClientStateMachine {
         case closed
         /// The session is over: close the connection. The report covers the mail in flight, if any.
         case fail(MailError, SMTPDeliveryReport?)
+        /// A gated mail reached the last point before the server could accept it: ask its gate,
+        /// then call `gateOpened()` or `gateClosed()`.
+        case askGate
+        /// Write these requests (no reply is owed for them), then ask the gate as for `askGate`.
+        case sendThenAskGate([SMTPRequest])
     }
 
     private enum AuthStep: Hashable {
@@ -74,6 +79,11 @@ struct SMTPClientStateMachine {
         case recipient(Int)
         case dataCommand
         case dataEnd
+        /// Every RCPT answered, DATA not yet sent (without PIPELINING): waiting for the gate.
+        case gateBeforeData
+        /// DATA answered 354 and the content went out without its final `.` line (with
+        /// PIPELINING): waiting for the gate before the `.`.
+        case gateBeforeContent
     }
 
     private struct Transaction {
@@ -86,6 +96,7 @@ struct SMTPClientStateMachine {
         var dataCommandReply: SMTPReply?
         var finalReply: SMTPReply?
         var contentSent = false
+        var withheld = false
 
         var mailAccepted: Bool { self.mailReply?.isSuccess ?? false }
         var anyRecipientAccepted: Bool { self.recipientReplies.contains { $0.isSuccess } }
@@ -112,6 +123,9 @@ struct SMTPClientStateMachine {
     private(set) var tlsActive: Bool
     /// Whether the next transaction must start with RSET.
     private(set) var needsReset = false
+    /// The transaction whose MAIL, RCPT and DATA went out behind the content of the one in
+    /// flight (`gateOpened(next:)`); it takes over when that one is answered.
+    private var lookahead: Transaction?
 
     /// A machine for a fresh connection, waiting for the greeting.
     init(settings: Settings) {
@@ -122,6 +136,14 @@ struct SMTPClientStateMachine {
     /// Whether the session can take a mail now.
     var isReady: Bool {
         if case .ready = self.state { return true }
+        return false
+    }
+
+    /// Whether a mail's transaction is under way: after `mailFinished`, the mail given to
+    /// `gateOpened(next:)` has started, and the caller feeds its replies instead of calling
+    /// `startMail`.
+    var hasMailInFlight: Bool {
+        if case .transaction = self.state { return true }
         return false
     }
 
@@ -210,11 +232,7 @@ struct SMTPClientStateMachine {
                 .failed(id: mail.id, server: self.settings.server, recipients: mail.recipients, error: problem))
         }
 
-        var parameters: [String] = []
-        if self.capabilities.offersSize { parameters.append("SIZE=\(mail.content.count)") }
-        if mail.is8Bit && self.capabilities.eightBitMIME { parameters.append("BODY=8BITMIME") }
-        if mail.needsSMTPUTF8 { parameters.append("SMTPUTF8") }
-        let mailRequest = SMTPRequest.mailFrom(mail.mailFrom, parameters: parameters)
+        let mailRequest = self.mailRequest(for: mail)
         let pipelined = self.capabilities.pipelining
         let transaction = Transaction(
             mail: mail, pipelined: pipelined, mailRequest: mailRequest,
@@ -230,6 +248,14 @@ struct SMTPClientStateMachine {
             requests.append(mailRequest)
         }
         return .send(requests)
+    }
+
+    private func mailRequest(for mail: SMTPMailTransaction) -> SMTPRequest {
+        var parameters: [String] = []
+        if self.capabilities.offersSize { parameters.append("SIZE=\(mail.content.count)") }
+        if mail.is8Bit && self.capabilities.eightBitMIME { parameters.append("BODY=8BITMIME") }
+        if mail.needsSMTPUTF8 { parameters.append("SMTPUTF8") }
+        return SMTPRequest.mailFrom(mail.mailFrom, parameters: parameters)
     }
 
     /// Ends a ready session politely.
@@ -377,6 +403,11 @@ struct SMTPClientStateMachine {
                 return transaction.pipelined ? .awaitReply : .send([.recipient(recipients[index + 1])])
             }
             if !transaction.pipelined && !transaction.anyRecipientAccepted { return self.finish(transaction) }
+            if !transaction.pipelined && transaction.mail.gated {
+                transaction.expecting = .gateBeforeData
+                self.state = .transaction(transaction)
+                return .askGate
+            }
             transaction.expecting = .dataCommand
             self.state = .transaction(transaction)
             return transaction.pipelined ? .awaitReply : .send([.data])
@@ -388,6 +419,13 @@ struct SMTPClientStateMachine {
                 // A pipelined DATA may be answered 354 although nothing was accepted (RFC 2920
                 // §3.1): end it with an empty message, which the server must not deliver.
                 let send = transaction.mailAccepted && transaction.anyRecipientAccepted
+                if send && transaction.mail.gated && transaction.pipelined {
+                    // The content travels (and the server reads it) while the gate is asked;
+                    // only the final `.`, which lets the server accept it, waits.
+                    transaction.expecting = .gateBeforeContent
+                    self.state = .transaction(transaction)
+                    return .sendThenAskGate([.contentBody(transaction.mail.content)])
+                }
                 transaction.contentSent = send
                 self.state = .transaction(transaction)
                 return .send([.content(send ? transaction.mail.content : [])])
@@ -404,13 +442,86 @@ struct SMTPClientStateMachine {
         case .dataEnd:
             transaction.finalReply = reply
             return self.finish(transaction)
+
+        case .gateBeforeData, .gateBeforeContent:
+            return self.failSession(
+                MailError.protocolViolation.with(
+                    "\(self.settings.server) sent a reply nobody asked for: \(reply)", reply: reply.description),
+                reply: nil)
         }
+    }
+
+    /// The gate of the mail in flight said go: send DATA, or, when the content already went
+    /// out after a pipelined DATA's 354, its final `.` line.
+    ///
+    /// With PIPELINING, `next` (when given, and when this server can take it) starts right
+    /// behind the `.`: its MAIL, RCPT and DATA leave in the same write (RFC 2920 §3.1 lets
+    /// the content be the first command of a group), so the server goes from one mail to the
+    /// next without waiting for the client. Its content still waits for its own gate.
+    mutating func gateOpened(next: SMTPMailTransaction? = nil) -> Action {
+        guard case .transaction(var transaction) = self.state,
+            transaction.expecting == .gateBeforeData || transaction.expecting == .gateBeforeContent
+        else {
+            return self.failSession(
+                MailError.protocolViolation.with("a gate was opened while none was pending"), reply: nil)
+        }
+        if transaction.expecting == .gateBeforeData {
+            transaction.expecting = .dataCommand
+            self.state = .transaction(transaction)
+            return .send([.data])
+        }
+        transaction.expecting = .dataEnd
+        transaction.contentSent = true
+        self.state = .transaction(transaction)
+        var requests: [SMTPRequest] = [.endOfContent]
+        if let next, next.gated, self.problem(with: next) == nil {
+            let mailRequest = self.mailRequest(for: next)
+            self.lookahead = Transaction(mail: next, pipelined: true, mailRequest: mailRequest, expecting: .mailFrom)
+            requests.append(mailRequest)
+            requests += next.recipients.map { SMTPRequest.recipient($0) }
+            requests.append(.data)
+        }
+        return .send(requests)
+    }
+
+    /// The gate of the mail in flight said no: the mail is withheld, nothing of it is
+    /// accepted by the server.
+    ///
+    /// Before DATA the transaction is abandoned (the next one starts with RSET) and the
+    /// session stays ready. After a pipelined DATA was answered 354 and the content went out,
+    /// there is no way back short of the final `.`, which would deliver it, so the session
+    /// ends instead and the caller closes the connection mid-DATA: a server treats a
+    /// connection closed before the `.` as RSET and discards the message (RFC 5321 §3.8).
+    mutating func gateClosed() -> Action {
+        guard case .transaction(var transaction) = self.state,
+            transaction.expecting == .gateBeforeData || transaction.expecting == .gateBeforeContent
+        else {
+            return self.failSession(
+                MailError.protocolViolation.with("a gate was closed while none was pending"), reply: nil)
+        }
+        transaction.withheld = true
+        let error = MailError.deliveryFailed.with(
+            "mail \(transaction.mail.id) was withheld before the server could accept it", reply: nil,
+            temporary: false)
+        if transaction.expecting == .gateBeforeData {
+            self.needsReset = true
+            self.state = .ready
+            return .mailFinished(self.report(transaction, unresolved: (.failed(error), error)))
+        }
+        self.state = .transaction(transaction)
+        return self.failSession(error, reply: nil)
     }
 
     /// Ends the transaction with a report; the session is ready again.
     private mutating func finish(_ transaction: Transaction) -> Action {
         self.needsReset = transaction.finalReply == nil
-        self.state = .ready
+        if let next = self.lookahead {
+            // Only a mail whose content went out has a lookahead, and this is its final reply.
+            self.lookahead = nil
+            self.state = .transaction(next)
+        } else {
+            self.state = .ready
+        }
         return .mailFinished(self.report(transaction, unresolved: nil))
     }
 
@@ -422,6 +533,7 @@ struct SMTPClientStateMachine {
             let unresolved: SMTPRecipientOutcome = reply.map(Self.outcome) ?? .failed(error)
             report = self.report(transaction, unresolved: (unresolved, error))
         }
+        self.lookahead = nil
         self.state = .closed
         return .fail(error, report)
     }
@@ -453,7 +565,7 @@ struct SMTPClientStateMachine {
         return SMTPDeliveryReport(
             id: transaction.mail.id, server: self.settings.server, recipients: recipients,
             dataReply: transaction.contentSent ? transaction.finalReply : nil, error: unresolved?.error,
-            contentSent: transaction.contentSent)
+            contentSent: transaction.contentSent, withheld: transaction.withheld)
     }
 
     // MARK: - Helpers

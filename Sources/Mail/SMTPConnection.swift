@@ -18,9 +18,12 @@ final class SMTPConnection: Sendable {
         let usable: Bool
     }
 
+    /// Work for the session: one mail, or a run of gated mails.
     private struct Job: Sendable {
-        let mail: SMTPMailTransaction
-        let continuation: CheckedContinuation<Outcome, Never>
+        /// Runs on the session; returns whether the session can take more work.
+        let run: @Sendable (inout SMTPConversation) async -> Bool
+        /// Answers the job when the session ended before it ran.
+        let abandon: @Sendable (MailError) -> Void
     }
 
     private let jobs: AsyncStream<Job>.Continuation
@@ -137,9 +140,7 @@ final class SMTPConnection: Sendable {
                 }
                 ready.yield(nil)
                 while let job = await pending.next() {
-                    let (report, usable) = await conversation.deliver(job.mail)
-                    job.continuation.resume(returning: Outcome(report: report, usable: usable))
-                    guard usable else { return }
+                    guard await job.run(&conversation) else { return }
                 }
                 if conversation.isReady { await conversation.quit() }
             }
@@ -149,24 +150,54 @@ final class SMTPConnection: Sendable {
         ready.finish()
         jobs.finish()
         while let job = await pending.next() {
-            let error = MailError.connectionFailed.with("the connection to \(configuration.endpoint) was closed")
-            job.continuation.resume(
-                returning: Outcome(
-                    report: .failed(
-                        id: job.mail.id, server: configuration.endpoint, recipients: job.mail.recipients, error: error),
-                    usable: false))
+            job.abandon(MailError.connectionFailed.with("the connection to \(configuration.endpoint) was closed"))
         }
     }
 
-    /// Delivers one mail on this session.
-    func deliver(_ mail: SMTPMailTransaction) async -> Outcome {
-        await withCheckedContinuation { continuation in
-            if case .terminated = self.jobs.yield(Job(mail: mail, continuation: continuation)) {
-                let error = MailError.connectionFailed.with("the connection to \(self.server) was closed")
-                continuation.resume(
-                    returning: Outcome(
-                        report: .failed(id: mail.id, server: self.server, recipients: mail.recipients, error: error),
-                        usable: false))
+    /// Delivers one mail on this session; a gated mail asks `gate` before its content goes out.
+    func deliver(_ mail: SMTPMailTransaction, gate: (@Sendable () async -> Bool)? = nil) async -> Outcome {
+        let server = self.server
+        return await withCheckedContinuation { continuation in
+            let job = Job(
+                run: { conversation in
+                    let (report, usable) = await conversation.deliver(mail, gate: gate)
+                    continuation.resume(returning: Outcome(report: report, usable: usable))
+                    return usable
+                },
+                abandon: { error in
+                    continuation.resume(
+                        returning: Outcome(
+                            report: .failed(id: mail.id, server: server, recipients: mail.recipients, error: error),
+                            usable: false))
+                })
+            if case .terminated = self.jobs.yield(job) {
+                job.abandon(MailError.connectionFailed.with("the connection to \(server) was closed"))
+            }
+        }
+    }
+
+    /// Delivers a run of gated mails on this session (`SMTPConversation.deliverBatch`).
+    func deliverBatch(
+        _ mails: [SMTPMailTransaction], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, SMTPDeliveryReport) async -> Void
+    ) async -> SMTPConversation.BatchStop {
+        let server = self.server
+        return await withCheckedContinuation { continuation in
+            let job = Job(
+                run: { conversation in
+                    let stop = await conversation.deliverBatch(mails, gate: gate, outcome: outcome)
+                    continuation.resume(returning: stop)
+                    return stop.failure == nil
+                },
+                abandon: { error in
+                    let mail = mails[0]
+                    continuation.resume(
+                        returning: SMTPConversation.BatchStop(
+                            reported: 0,
+                            failure: .failed(id: mail.id, server: server, recipients: mail.recipients, error: error)))
+                })
+            if case .terminated = self.jobs.yield(job) {
+                job.abandon(MailError.connectionFailed.with("the connection to \(server) was closed"))
             }
         }
     }

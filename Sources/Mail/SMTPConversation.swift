@@ -31,6 +31,10 @@ struct SMTPConversation {
     private let configuration: SMTPConfiguration
     private let sslContext: NIOSSLContext?
     private var handshakeDone: Bool
+    /// The gate of the mail in flight, asked when the machine says `askGate`.
+    private var gate: (@Sendable () async -> Bool)?
+    /// The mail after the one in flight, started behind its content when the gate opens.
+    private var nextMail: SMTPMailTransaction?
 
     init(
         channel: any Channel, inbound: NIOAsyncChannelInboundStream<SMTPReply>,
@@ -70,7 +74,14 @@ struct SMTPConversation {
     }
 
     /// Runs one mail's transaction; `usable` says whether the session can take another.
-    mutating func deliver(_ mail: SMTPMailTransaction) async -> (report: SMTPDeliveryReport, usable: Bool) {
+    ///
+    /// A gated mail (`mail.gated`) asks `gate` once its envelope is accepted, just before the
+    /// server could accept the content; `false` withholds it.
+    mutating func deliver(
+        _ mail: SMTPMailTransaction, gate: (@Sendable () async -> Bool)? = nil
+    ) async -> (report: SMTPDeliveryReport, usable: Bool) {
+        self.gate = gate
+        defer { self.gate = nil }
         switch await self.run(self.machine.startMail(mail)) {
         case .finished(let report):
             return (report, true)
@@ -86,6 +97,61 @@ struct SMTPConversation {
                 false
             )
         }
+    }
+
+    /// What became of a run of gated mails on this session.
+    struct BatchStop {
+        /// How many mails of the run have their final report (given to `outcome`).
+        let reported: Int
+        /// When the session broke: the report of the mail it broke on (not given to `outcome`).
+        let failure: SMTPDeliveryReport?
+    }
+
+    /// Delivers gated mails one after another, each announced to `outcome` as soon as the
+    /// server answered it; with PIPELINING each mail's envelope goes out behind the content
+    /// of the one before (`SMTPClientStateMachine.gateOpened(next:)`).
+    ///
+    /// `gate(i)` is asked before mail i's content can be accepted, always after
+    /// `outcome(i - 1, …)` returned. Stops at the first mail on which the session breaks and
+    /// returns its report instead of announcing it, so the owner can decide whether to retry
+    /// it on a new connection.
+    mutating func deliverBatch(
+        _ mails: [SMTPMailTransaction], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: (Int, SMTPDeliveryReport) async -> Void
+    ) async -> BatchStop {
+        defer {
+            self.gate = nil
+            self.nextMail = nil
+        }
+        var index = 0
+        var started = false
+        while index < mails.count {
+            let current = index
+            self.gate = { await gate(current) }
+            self.nextMail = index + 1 < mails.count ? mails[index + 1] : nil
+            let stop = await self.run(started ? .awaitReply : self.machine.startMail(mails[index]))
+            switch stop {
+            case .finished(let report):
+                started = self.machine.hasMailInFlight
+                await outcome(index, report)
+                index += 1
+            case .failed(let error, let report):
+                let mail = mails[index]
+                return BatchStop(
+                    reported: index,
+                    failure: report
+                        ?? .failed(
+                            id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error))
+            case .ready, .closed:
+                let mail = mails[index]
+                let error = MailError.protocolViolation.with("the transaction ended without a result")
+                return BatchStop(
+                    reported: index,
+                    failure: .failed(
+                        id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error))
+            }
+        }
+        return BatchStop(reported: index, failure: nil)
     }
 
     /// Sends QUIT and waits for its reply (bounded by the reply timeout).
@@ -116,6 +182,19 @@ struct SMTPConversation {
                 } else {
                     action = self.machine.tlsEstablished()
                 }
+            case .sendThenAskGate(let requests):
+                do {
+                    try await self.writer.write(contentsOf: requests)
+                } catch {
+                    self.channel.close(promise: nil)
+                    action = await self.nextReply()
+                    continue
+                }
+                let open = await self.gate?() ?? true
+                action = open ? self.machine.gateOpened(next: self.nextMail) : self.machine.gateClosed()
+            case .askGate:
+                let open = await self.gate?() ?? true
+                action = open ? self.machine.gateOpened(next: self.nextMail) : self.machine.gateClosed()
             case .sessionReady:
                 return .ready
             case .mailFinished(let report):

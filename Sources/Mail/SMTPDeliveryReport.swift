@@ -33,11 +33,14 @@ public struct SMTPDeliveryReport: Sendable, Hashable, CustomStringConvertible {
     /// Whether the message content went out, so the server may hold the mail even when no
     /// final reply came: a retry may then duplicate it (delivery is at least once).
     let contentSent: Bool
+    /// Whether the mail's gate closed, so it was deliberately not offered to the server (see
+    /// `SMTPTransport.deliver(_:envelope:id:gate:)`); nothing of it was accepted.
+    let withheld: Bool
 
     /// Creates a report.
     init(
         id: String, server: String, recipients: [Recipient], dataReply: SMTPReply?, error: MailError?,
-        contentSent: Bool
+        contentSent: Bool, withheld: Bool = false
     ) {
         self.id = id
         self.server = server
@@ -45,6 +48,7 @@ public struct SMTPDeliveryReport: Sendable, Hashable, CustomStringConvertible {
         self.dataReply = dataReply
         self.error = error
         self.contentSent = contentSent
+        self.withheld = withheld
     }
 
     /// A report where every recipient failed with the same error before any reply decided it.

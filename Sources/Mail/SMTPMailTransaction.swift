@@ -13,9 +13,13 @@ struct SMTPMailTransaction: Sendable, Hashable {
     let is8Bit: Bool
     /// Whether an address is outside ASCII, which only a server offering SMTPUTF8 may receive.
     let needsSMTPUTF8: Bool
+    /// Whether the caller must be asked (`SMTPClientStateMachine.Action.askGate`) at the last
+    /// moment before the server could accept the mail.
+    let gated: Bool
 
     /// Prepares a transaction; the flags are computed from the bytes and the envelope.
-    init(id: String, envelope: MailEnvelope, content: [UInt8]) {
+    init(id: String, envelope: MailEnvelope, content: [UInt8], gated: Bool = false) {
+        self.gated = gated
         self.id = id
         self.mailFrom = envelope.mailFrom
         self.recipients = envelope.recipients

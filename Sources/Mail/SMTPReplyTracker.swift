@@ -84,6 +84,10 @@ final class SMTPReplyTracker: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = Self.unwrapOutboundIn(data)
+        guard request.expectsReply else {
+            context.write(data, promise: promise)
+            return
+        }
         let wasIdle = self.due.isEmpty
         self.due.append(
             Due(awaited: request.summary, limit: request.isMessageContent ? self.dataEndTimeout : self.replyTimeout))

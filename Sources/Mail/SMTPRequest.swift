@@ -24,6 +24,11 @@ enum SMTPRequest: Sendable, Hashable {
     /// The message itself: the encoder normalises line endings to CRLF, dot-stuffs it and
     /// adds the final `.` line.
     case content([UInt8])
+    /// The message without its final `.` line, prepared like `content`; no reply is owed
+    /// until `endOfContent` follows.
+    case contentBody([UInt8])
+    /// The final `.` line after `contentBody`: only now may the server accept the message.
+    case endOfContent
     /// `RSET`.
     case reset
     /// `QUIT`.
@@ -41,7 +46,7 @@ enum SMTPRequest: Sendable, Hashable {
         case .mailFrom(let path, let parameters): (["MAIL FROM:<\(path)>"] + parameters).joined(separator: " ")
         case .recipient(let path): "RCPT TO:<\(path)>"
         case .data: "DATA"
-        case .content: nil
+        case .content, .contentBody, .endOfContent: nil
         case .reset: "RSET"
         case .quit: "QUIT"
         }
@@ -59,7 +64,8 @@ enum SMTPRequest: Sendable, Hashable {
         case .mailFrom(let path, _): "MAIL FROM:<\(path)>"
         case .recipient(let path): "RCPT TO:<\(path)>"
         case .data: "DATA"
-        case .content: "the end of the message data"
+        case .content, .endOfContent: "the end of the message data"
+        case .contentBody: "the message data"
         case .reset: "RSET"
         case .quit: "QUIT"
         }
@@ -67,8 +73,16 @@ enum SMTPRequest: Sendable, Hashable {
 
     /// Whether the reply to this request may take the long DATA-end timeout.
     var isMessageContent: Bool {
-        if case .content = self { return true }
-        return false
+        switch self {
+        case .content, .endOfContent: true
+        default: false
+        }
+    }
+
+    /// Whether the server answers this request; only `contentBody` goes unanswered.
+    var expectsReply: Bool {
+        if case .contentBody = self { return false }
+        return true
     }
 }
 

@@ -16,7 +16,12 @@ struct SMTPRequestEncoder: MessageToByteEncoder {
 
     func encode(data request: SMTPRequest, out: inout ByteBuffer) throws {
         guard let line = request.commandLine else {
-            if case .content(let bytes) = request { Self.writeContent(bytes, to: &out) }
+            switch request {
+            case .content(let bytes): Self.writeContent(bytes, to: &out)
+            case .contentBody(let bytes): Self.writeContent(bytes, to: &out, terminated: false)
+            case .endOfContent: out.writeStaticString(".\r\n")
+            default: break
+            }
             return
         }
         guard !line.utf8.contains(where: { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }) else {
@@ -27,8 +32,9 @@ struct SMTPRequestEncoder: MessageToByteEncoder {
         out.writeStaticString("\r\n")
     }
 
-    /// Writes `bytes` with CRLF line endings, dot-stuffed, followed by `.` CRLF.
-    static func writeContent(_ bytes: [UInt8], to out: inout ByteBuffer) {
+    /// Writes `bytes` with CRLF line endings, dot-stuffed, followed by `.` CRLF unless
+    /// `terminated` is false.
+    static func writeContent(_ bytes: [UInt8], to out: inout ByteBuffer, terminated: Bool = true) {
         out.reserveCapacity(minimumWritableBytes: bytes.count + bytes.count / 32 + 8)
         let cr = UInt8(ascii: "\r")
         let lf = UInt8(ascii: "\n")
@@ -59,6 +65,6 @@ struct SMTPRequestEncoder: MessageToByteEncoder {
             out.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[runStart..<input.count])))
             if !atLineStart { out.writeStaticString("\r\n") }
         }
-        out.writeStaticString(".\r\n")
+        if terminated { out.writeStaticString(".\r\n") }
     }
 }

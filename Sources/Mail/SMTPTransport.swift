@@ -57,10 +57,33 @@ public actor SMTPTransport: MailTransport {
         if let failure = report.failure { throw failure }
     }
 
+    /// Delivers the mail unless `gate` says no at the last moment; see
+    /// `MailTransport.deliver(_:envelope:id:gate:)`.
+    ///
+    /// The gate is asked once the server accepted the envelope (MAIL and RCPT), before DATA;
+    /// with PIPELINING, where DATA leaves together with the envelope, after the server's 354
+    /// and the content, before the content's final `.` line. So the wait for the gate
+    /// overlaps the envelope's round trips (and the content's transfer). A
+    /// gate that closes after a 354 costs the connection: the content is never ended, the
+    /// connection is dropped (the server discards the unfinished message) and the next mail
+    /// opens a new one. The gate may be asked again when the mail is retried on a new
+    /// connection, so it must give the same answer each time.
+    public func deliver(
+        _ data: [UInt8], envelope: MailEnvelope, id: String, gate: @escaping @Sendable () async -> Bool
+    ) async throws(MailError) -> Bool {
+        let report = await self.deliverReporting(data, envelope: envelope, id: id, gate: gate)
+        if report.withheld { return false }
+        if let failure = report.failure { throw failure }
+        return true
+    }
+
     /// Delivers the mail and reports what became of each recipient; never throws.
     ///
-    /// When some recipients are refused the mail still goes to the others.
-    public func deliverReporting(_ data: [UInt8], envelope: MailEnvelope, id: String) async -> SMTPDeliveryReport {
+    /// When some recipients are refused the mail still goes to the others. With a `gate`, see
+    /// `deliver(_:envelope:id:gate:)`.
+    public func deliverReporting(
+        _ data: [UInt8], envelope: MailEnvelope, id: String, gate: (@Sendable () async -> Bool)? = nil
+    ) async -> SMTPDeliveryReport {
         guard !envelope.recipients.isEmpty else {
             return .failed(
                 id: id, server: self.configuration.endpoint, recipients: [],
@@ -69,14 +92,88 @@ public actor SMTPTransport: MailTransport {
         await self.acquire()
         defer { self.release() }
 
-        let mail = SMTPMailTransaction(id: id, envelope: envelope, content: data)
-        var attempt = await self.attempt(mail)
+        let mail = SMTPMailTransaction(id: id, envelope: envelope, content: data, gated: gate != nil)
+        var attempt = await self.attempt(mail, gate: gate)
         if attempt.retryOnNewConnection {
-            attempt = await self.attempt(mail, reuse: false)
+            attempt = await self.attempt(mail, gate: gate, reuse: false)
         }
         self.lastUse = .now
         self.watchIdleConnection()
         return attempt.result
+    }
+
+    /// Delivers mails in order over the reused connection; see `MailTransport.deliverInOrder`.
+    ///
+    /// The mails run as one job on the connection's session, so no mail waits for a hand-off
+    /// between tasks, and with PIPELINING each mail's MAIL, RCPT and DATA leave behind the
+    /// content of the one before: the server never waits for the client between two mails,
+    /// and each mail's content still waits for its gate. The connection is renewed after
+    /// `maximumMessagesPerConnection` mails and replaced when it breaks; the mail it broke on
+    /// is retried once on a new connection when the old one turned out dead before any of it
+    /// went out, and reported failed otherwise.
+    public func deliverInOrder(
+        _ mails: [(data: [UInt8], envelope: MailEnvelope, id: String)], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async {
+        guard !mails.isEmpty else { return }
+        await self.acquire()
+        defer { self.release() }
+        let transactions = mails.map { SMTPMailTransaction(id: $0.id, envelope: $0.envelope, content: $0.data, gated: true) }
+        var index = 0
+        var retriedOnNewConnection = false
+        while index < transactions.count {
+            if let current = self.connection,
+                !current.isActive || self.mailsOnConnection >= self.configuration.maximumMessagesPerConnection
+            {
+                await self.dropConnection()
+            }
+            let reused = self.connection != nil
+            let connection: SMTPConnection
+            if let existing = self.connection {
+                connection = existing
+            } else {
+                switch await self.openConnection() {
+                case .success(let opened):
+                    connection = opened
+                    self.connection = opened
+                    self.mailsOnConnection = 0
+                case .failure(let error):
+                    for rest in index..<transactions.count { await outcome(rest, .failure(error)) }
+                    self.lastUse = .now
+                    return
+                }
+            }
+            let room = max(1, self.configuration.maximumMessagesPerConnection - self.mailsOnConnection)
+            let end = min(transactions.count, index + room)
+            let base = index
+            let stop = await connection.deliverBatch(
+                Array(transactions[index..<end]), gate: { await gate(base + $0) },
+                outcome: { await outcome(base + $0, Self.result($1)) })
+            self.mailsOnConnection += stop.reported
+            index += stop.reported
+            if stop.reported > 0 { retriedOnNewConnection = false }
+            guard let failure = stop.failure else { continue }
+            await self.dropConnection()
+            let stale =
+                reused && stop.reported == 0 && !failure.contentSent
+                && failure.error.map { $0 == MailError.connectionFailed } == true
+            if stale && !retriedOnNewConnection {
+                retriedOnNewConnection = true
+                continue
+            }
+            retriedOnNewConnection = false
+            await outcome(index, Self.result(failure))
+            index += 1
+        }
+        self.lastUse = .now
+        self.watchIdleConnection()
+    }
+
+    /// A report as `deliverInOrder` announces it.
+    private static func result(_ report: SMTPDeliveryReport) -> Result<Bool, MailError> {
+        if report.withheld { return .success(false) }
+        if let failure = report.failure { return .failure(failure) }
+        return .success(true)
     }
 
     /// Closes the connection (QUIT) if one is open. A later delivery opens a new one.
@@ -95,7 +192,9 @@ public actor SMTPTransport: MailTransport {
     }
 
     /// Delivers on the current connection, or a new one; says whether a retry is safe and useful.
-    private func attempt(_ mail: SMTPMailTransaction, reuse: Bool = true) async -> Attempt {
+    private func attempt(
+        _ mail: SMTPMailTransaction, gate: (@Sendable () async -> Bool)?, reuse: Bool = true
+    ) async -> Attempt {
         if let current = self.connection,
             !reuse || !current.isActive || self.mailsOnConnection >= self.configuration.maximumMessagesPerConnection
         {
@@ -119,7 +218,7 @@ public actor SMTPTransport: MailTransport {
             }
         }
 
-        let outcome = await connection.deliver(mail)
+        let outcome = await connection.deliver(mail, gate: gate)
         self.mailsOnConnection += 1
         if !outcome.usable {
             await self.dropConnection()

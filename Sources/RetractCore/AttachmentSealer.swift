@@ -9,27 +9,20 @@ import Vault
 /// Seals a part into the vault chunk by chunk, so memory stays at a few chunks whatever the
 /// size of the file.
 ///
-/// A file goes through three threads: a reader thread reads plaintext chunks ahead, the
-/// calling thread seals them, a writer thread appends the sealed chunks to the part's file.
-/// They hand chunks over through two rings of reused buffers (`ChunkRing`, `readAhead` and
-/// `writeBehind` chunks), so the cipher has a core to itself and the other does the I/O.
+/// Two threads: the calling thread seals, one I/O thread reads the file ahead and writes the
+/// sealed chunks behind. They share one `ChunkRing` of `depth` slots of `chunksPerSlot`
+/// chunks: the I/O thread reads a slot's plaintext with one preadv(2) straight to where the
+/// sealed chunks go, the sealer seals them in place, and the I/O thread appends the slot to
+/// the part's file with one write(2). On a 2-core machine the cipher so has a core to itself
+/// and does nothing but seal (no copy, no allocation, no system call), while reading and
+/// writing share the other; a second I/O thread would only compete with the sealer for it.
 enum AttachmentSealer {
-    /// Plaintext chunks the reader may read ahead of the sealer.
-    static let readAhead = 16
-    /// Sealed chunks that may wait for the writer.
-    static let writeBehind = 16
-
-    /// Marks in a ring: the stream ended, or its producer failed.
-    private static let endMark = -1
-    private static let failureMark = -2
-
-    /// The first error of the reader or writer thread.
-    private final class Failure: @unchecked Sendable {
-        private let lock = NSLock()
-        private var stored: (any Error)?
-        var error: (any Error)? { lock.withLock { stored } }
-        func record(_ error: any Error) { lock.withLock { if stored == nil { stored = error } } }
-    }
+    /// Chunks per slot: 16 chunks (about 1 MiB) per read and per write.
+    static let chunksPerSlot = 16
+    /// Slots in the ring: about 4 MiB of buffers.
+    static let depth = 4
+    /// Filled slots kept ahead of the sealer.
+    static let fillAhead = 2
 
     /// Seals the file at `file` as part `partIndex`; returns its plaintext size.
     static func seal(
@@ -40,81 +33,122 @@ enum AttachmentSealer {
             throw RetractError(.attachmentUnreadable, "attachment \(file.path) cannot be read: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let sealer = PartSealer(dataKey: dataKey, messageID: messageID, partIndex: UInt32(partIndex))
         try writer.beginPart(partIndex, header: sealer.header)
         let output = try writer.output(forPart: partIndex)
-        let size = SealFormat.chunkSize
-        let path = file.path
-        let plaintext = ChunkRing(slotSize: size, depth: readAhead)
-        let sealed = ChunkRing(slotSize: SealFormat.sealedChunkSize, depth: writeBehind)
-        let readFailure = Failure()
-        let writeFailure = Failure()
+        let ring = ChunkRing(chunksPerSlot: chunksPerSlot, depth: depth, fillAhead: fillAhead)
+        let io = JoinableThread(name: "retract.part-io") { [path = file.path] in
+            runIO(ring: ring, input: fd, path: path, output: output)
+        }
 
-        let reader = JoinableThread(name: "retract.part-reader") {
-            while let slot = plaintext.acquire() {
+        let result: (chunks: Int, bytes: Int64)
+        do {
+            result = try sealSlots(ring: ring, sealer: sealer)
+        } catch {
+            ring.stop()
+            io.join()
+            throw ring.error ?? error
+        }
+        ring.endSealing()
+        io.join()
+        if let error = ring.error { throw error }
+        try writer.finishPart(partIndex, chunkCount: result.chunks, plaintextSize: result.bytes)
+        return result.bytes
+    }
+
+    /// The sealer's side: seals slot after slot in place until a slot ends the input; returns
+    /// the chunk count and the plaintext size.
+    ///
+    /// The last chunk of a full slot is final only if the input ends right there, so it waits
+    /// for the next slot (which is empty then) before sealing it; the other chunks need not.
+    private static func sealSlots(ring: ChunkRing, sealer: PartSealer) throws -> (chunks: Int, bytes: Int64) {
+        let chunkSize = SealFormat.chunkSize
+        var chunkCount = 0
+        var total: Int64 = 0
+        var slot = 0
+        while true {
+            let (buffer, bytes) = try ring.waitFilled(slot)
+            let chunks = max(1, (bytes + chunkSize - 1) / chunkSize)
+            var sealedBytes = 0
+            var isLastSlot = bytes < ring.plaintextCapacity
+            for index in 0..<chunks {
+                let isLastChunk = index == chunks - 1
+                if isLastChunk && !isLastSlot {
+                    isLastSlot = try ring.waitFilled(slot + 1).bytes == 0
+                }
+                let start = index * SealFormat.sealedChunkSize
+                let count = min(chunkSize, bytes - index * chunkSize)
+                sealedBytes += try sealer.sealChunkInPlace(
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + count + SealFormat.chunkOverhead)]),
+                    plaintextCount: count, isFinal: isLastChunk && isLastSlot)
+            }
+            ring.didSeal(bytes: sealedBytes)
+            chunkCount += chunks
+            total += Int64(bytes)
+            if isLastSlot { return (chunkCount, total) }
+            slot += 1
+        }
+    }
+
+    /// The I/O thread's side: fills and writes slots as the ring asks until it says stop;
+    /// records the first error in the ring.
+    private static func runIO(ring: ChunkRing, input: Int32, path: String, output: SealedPartStore.Output) {
+        var offset: Int64 = 0
+        while true {
+            switch ring.nextIOStep() {
+            case .fill(let slot, let buffer):
                 do {
-                    let count = try readFull(fd, into: slot, path: path)
-                    plaintext.submit(count)
-                    if count < size { return }
+                    let bytes = try fill(buffer, chunks: ring.chunksPerSlot, from: input, at: offset, path: path)
+                    offset += Int64(bytes)
+                    ring.didFill(slot, bytes: bytes)
                 } catch {
-                    readFailure.record(error)
-                    plaintext.submit(failureMark)
+                    ring.fail(error)
                     return
                 }
-            }
-        }
-        let writerThread = JoinableThread(name: "retract.part-writer") {
-            while true {
-                let (bytes, count) = sealed.peek()
-                if count < 0 { return }
+            case .write(let slot, let bytes):
                 do {
                     try output.append(bytes)
+                    ring.didWrite(slot)
                 } catch {
-                    writeFailure.record(error)
-                    sealed.cancel()
+                    ring.fail(error)
                     return
                 }
-                sealed.release()
+            case .stop:
+                return
             }
         }
-        func stop() {
-            plaintext.cancel()
-            if let slot = sealed.acquire() {
-                _ = slot
-                sealed.submit(endMark)
-            }
-            reader.join()
-            writerThread.join()
-        }
+    }
 
-        var chunkIndex = 0
-        var total: Int64 = 0
-        do {
-            while true {
-                let (bytes, count) = plaintext.peek()
-                if count < 0 { throw readFailure.error ?? RetractError(.attachmentUnreadable, "attachment \(path) could not be read") }
-                var isFinal = count < size
-                if !isFinal {
-                    let following = plaintext.peek(1).count
-                    if following < 0 { throw readFailure.error ?? RetractError(.attachmentUnreadable, "attachment \(path) could not be read") }
-                    isFinal = following == 0
+    /// Reads up to `chunks` plaintext chunks from `input` at `offset` into their places in a
+    /// slot's buffer, with preadv(2), until they are full or the file ends; returns the byte
+    /// count.
+    private static func fill(
+        _ buffer: UnsafeMutableRawBufferPointer, chunks: Int, from input: Int32, at offset: Int64, path: String
+    ) throws -> Int {
+        let chunkSize = SealFormat.chunkSize
+        let capacity = chunks * chunkSize
+        var filled = 0
+        return try withUnsafeTemporaryAllocation(of: iovec.self, capacity: chunks) { vectors in
+            while filled < capacity {
+                // The chunks from the one the last read stopped in, that one from where it stopped.
+                let first = filled / chunkSize
+                for index in first..<chunks {
+                    let range = ChunkRing.plaintextRange(ofChunk: index)
+                    let skip = index == first ? filled % chunkSize : 0
+                    vectors[index - first] = iovec(
+                        iov_base: buffer.baseAddress! + range.lowerBound + skip, iov_len: range.count - skip)
                 }
-                guard let slot = sealed.acquire() else { throw writeFailure.error ?? CancellationError() }
-                let written = try sealer.sealChunk(bytes, isFinal: isFinal, into: slot)
-                sealed.submit(written)
-                plaintext.release()
-                total += Int64(count)
-                chunkIndex += 1
-                if isFinal { break }
+                let got = preadv(input, vectors.baseAddress!, Int32(chunks - first), off_t(offset) + off_t(filled))
+                if got == 0 { break }
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw RetractError(.attachmentUnreadable, "attachment \(path) could not be read: \(String(cString: strerror(errno)))")
+                }
+                filled += got
             }
-        } catch {
-            stop()
-            throw error
+            return filled
         }
-        stop()
-        if let error = writeFailure.error { throw error }
-        try writer.finishPart(partIndex, chunkCount: chunkIndex, plaintextSize: total)
-        return total
     }
 
     /// Seals bytes already in memory (the envelope) as part `partIndex`.
@@ -127,20 +161,5 @@ enum AttachmentSealer {
             try writer.appendChunk(partIndex: partIndex, chunkIndex: index, ciphertext: chunk)
         }
         try writer.finishPart(partIndex, chunkCount: part.chunks.count, plaintextSize: Int64(bytes.count))
-    }
-
-    /// Reads until `buffer` is full or the file ends; returns the byte count.
-    private static func readFull(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
-        var filled = 0
-        while filled < buffer.count {
-            let got = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
-            if got == 0 { break }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw RetractError(.attachmentUnreadable, "attachment \(path) could not be read: \(String(cString: strerror(errno)))")
-            }
-            filled += got
-        }
-        return filled
     }
 }

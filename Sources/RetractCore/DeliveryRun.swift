@@ -11,4 +11,12 @@ public struct DeliveryRun: Sendable, Equatable {
 
     /// An empty run.
     public init() {}
+
+    /// Adds another run's counts to this one.
+    mutating func add(_ other: DeliveryRun) {
+        self.delivered += other.delivered
+        self.deferred += other.deferred
+        self.failed += other.failed
+        self.cancelled += other.cancelled
+    }
 }

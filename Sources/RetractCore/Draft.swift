@@ -26,12 +26,15 @@ public struct Draft: Sendable {
     public var locale: String
     /// Refuse to send when a pre-send check warns.
     public var strict: Bool
+    /// Open only with a 6-digit code mailed to the recipient at that moment, so a forwarded
+    /// link is useless without the recipient's mailbox.
+    public var verify: Bool
 
     /// A draft with the defaults of `retract send`.
     public init(
         from: String, to: [String], cc: [String] = [], bcc: [String] = [], subject: String, body: String,
         attachments: [URL] = [], expiresIn: TimeInterval? = nil, maxViews: Int? = nil, delay: TimeInterval? = nil,
-        locale: String = "en", strict: Bool = false
+        locale: String = "en", strict: Bool = false, verify: Bool = false
     ) {
         self.from = from
         self.to = to
@@ -45,5 +48,6 @@ public struct Draft: Sendable {
         self.delay = delay
         self.locale = locale
         self.strict = strict
+        self.verify = verify
     }
 }

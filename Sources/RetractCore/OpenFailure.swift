@@ -19,6 +19,12 @@ public enum OpenFailure: Error, Equatable, Sendable {
     case tooManyAttempts(retryAfter: Int)
     /// The stored ciphertext failed to authenticate or is incomplete.
     case damaged
+    /// The message was sent with `verify`: ask for the code mailed to `maskedRecipient`
+    /// (`POST /m/{token}/code`) and send it with the key.
+    case codeRequired(maskedRecipient: String)
+    /// The verification code is wrong, expired or already used; `remaining` wrong codes
+    /// are left before the link locks.
+    case invalidCode(remaining: Int)
 
     /// The stable code of the HTTP contract.
     public var code: String {
@@ -29,6 +35,8 @@ public enum OpenFailure: Error, Equatable, Sendable {
         case .expired, .viewsExhausted: "expired"
         case .tooManyAttempts: "too_many_attempts"
         case .damaged: "damaged"
+        case .codeRequired: "code_required"
+        case .invalidCode: "invalid_code"
         }
     }
 }

@@ -26,6 +26,8 @@ public struct RetractConfiguration: Sendable {
     /// How long temporary failures are retried before a mail fails for good
     /// (`RETRACT_RETRY_GIVE_UP`).
     public var deliveryGiveUpAfter: TimeInterval = 2 * 86_400
+    /// How long a web session lives without a request before the sender must sign in again.
+    public var sessionIdleTimeout: TimeInterval = 30 * 60
 
     /// The embedded defaults, relative to the current directory.
     public init(

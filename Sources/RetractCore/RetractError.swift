@@ -17,6 +17,10 @@ public struct RetractError: Error, Equatable, CustomStringConvertible, Sendable 
         case storage
         case keys
         case mail
+        case senderExists
+        case senderNotFound
+        case weakPassword
+        case tooLateToCancel
     }
 
     /// The kind of failure.
@@ -36,6 +40,30 @@ public struct RetractError: Error, Equatable, CustomStringConvertible, Sendable 
     /// No message has this id.
     public static func messageNotFound(_ id: String) -> RetractError {
         .init(.messageNotFound, "no message with id \(id); `retract list` shows the ids")
+    }
+
+    /// A sender account with this address already exists.
+    public static func senderExists(_ address: String) -> RetractError {
+        .init(
+            .senderExists,
+            "a sender \(address) already exists; `retract senders token \(address)` issues a new token")
+    }
+
+    /// No sender account has this address.
+    public static func senderNotFound(_ address: String) -> RetractError {
+        .init(.senderNotFound, "no sender \(address); `retract senders list` shows the senders")
+    }
+
+    /// The password is too short (or absurdly long) to be accepted.
+    public static func weakPassword(minimum: Int, maximum: Int) -> RetractError {
+        .init(.weakPassword, "the password must be \(minimum) to \(maximum) characters long; choose a longer one")
+    }
+
+    /// A notification of the message has already left (or is leaving) the outbox.
+    public static func tooLateToCancel(_ id: String) -> RetractError {
+        .init(
+            .tooLateToCancel,
+            "message \(id) is no longer held by the send delay: at least one notification was already sent; revoke it instead")
     }
 
     public static func == (lhs: RetractError, rhs: RetractError) -> Bool {

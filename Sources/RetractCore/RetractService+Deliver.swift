@@ -11,31 +11,63 @@ extension RetractService {
 
     /// Delivers every mail whose time has come, then returns what happened.
     ///
-    /// Mails are claimed in batches (`sending`), handed to the transport one by one over
-    /// its reused connection, and marked `sent` only after the transport accepted them: a
-    /// crash in between delivers the in-flight mail again on the next start (at least
-    /// once, never lost, the same Message-ID). Temporary failures retry with exponential
-    /// backoff and jitter; permanent ones stop at once.
+    /// Mails are claimed in batches (`sending`), handed to the transport in order over its
+    /// reused connection, and marked `sent` only after the transport accepted them: a crash
+    /// in between delivers the in-flight mail again on the next start (at least once, never
+    /// lost, the same Message-ID). Temporary failures retry with exponential backoff and
+    /// jitter; permanent ones stop at once.
+    ///
+    /// The commit that marks mail n sent starts as soon as the server accepted it and runs
+    /// while mail n+1's envelope is on the wire; mail n+1's gate waits for it, so n+1's
+    /// content cannot be accepted before n is recorded. At no moment is more than one mail
+    /// accepted by the server and not yet marked sent, and a crash duplicates at most that
+    /// one. See `OutboxPass` for how a revocation is still caught.
     public func deliverDueMail() async -> DeliveryRun {
-        var run = DeliveryRun()
         do {
             try vault.releaseClaims(claimedBefore: now().addingTimeInterval(-Self.staleClaimAge))
         } catch {
             logger.error("could not release stale outbox claims", metadata: ["error": "\(error)"])
         }
+        let pass = OutboxPass(service: self)
+        var run = DeliveryRun()
         while true {
             let claimed: [OutboxMailRecord]
             do {
                 claimed = try vault.claimDueMail(now: now(), limit: Self.claimBatch)
             } catch {
                 logger.error("could not claim outbox mail", metadata: ["error": "\(error)"])
-                return run
+                break
             }
+            var ready: [OutboxMailRecord] = []
+            var contents: [(data: [UInt8], envelope: MailEnvelope, id: String)] = []
+            ready.reserveCapacity(claimed.count)
+            contents.reserveCapacity(claimed.count)
             for mail in claimed {
-                await deliver(mail, run: &run)
+                do {
+                    guard let sealed = mail.sealedData else {
+                        try vault.markDeliveryFailed(mailID: mail.id, error: "the mail's data is missing", retryAt: nil)
+                        run.failed += 1
+                        continue
+                    }
+                    let master = try keys.key(mail.dataKid)
+                    let bytes = try GrantCrypto.openMetadata(
+                        [UInt8](sealed), master: master, context: Self.outboxContext(mail.id))
+                    ready.append(mail)
+                    contents.append((bytes, MailEnvelope(mailFrom: mail.mailFrom, recipients: [mail.recipient]), mail.id))
+                } catch {
+                    recordFailure(of: mail, error: error, run: &run)
+                }
             }
-            if claimed.count < Self.claimBatch { return run }
+            if !ready.isEmpty {
+                await pass.begin(ready)
+                await transport.deliverInOrder(
+                    contents, gate: { await pass.gate($0) }, outcome: { await pass.outcome($0, $1) })
+                await pass.confirmLast()
+            }
+            if claimed.count < Self.claimBatch { break }
         }
+        run.add(await pass.run)
+        return run
     }
 
     /// Puts every claim back in the queue; run once when the service starts, since a claim
@@ -44,46 +76,37 @@ extension RetractService {
         try vault.releaseClaims(claimedBefore: .distantFuture)
     }
 
-    private func deliver(_ mail: OutboxMailRecord, run: inout DeliveryRun) async {
+    /// The server accepted the mail but the vault could not record it: it stays claimed and
+    /// goes out again once the claim is released (a duplicate with the same Message-ID).
+    func recordUnconfirmed(_ mailID: String, error: any Error, run: inout DeliveryRun) {
+        logger.error(
+            "could not mark an accepted mail sent; it will be delivered again",
+            metadata: ["mail": "\(mailID)", "error": "\(error)"])
+        run.deferred += 1
+    }
+
+    /// Records a failed attempt: retried later with backoff, or failed for good.
+    func recordFailure(of mail: OutboxMailRecord, error: any Error, run: inout DeliveryRun) {
+        let mailError = error as? MailError
+        // A configuration problem (refused credentials, untrusted certificate) fails
+        // every mail alike until an operator fixes it: keep the mail queued.
+        let temporary = (mailError?.isTemporary ?? true) || (mailError?.isConfigurationProblem ?? false)
+        let age = now().timeIntervalSince(mail.createdAt)
+        let giveUp = !temporary || age > configuration.deliveryGiveUpAfter
+        let retryAt =
+            giveUp
+            ? nil
+            : now().addingTimeInterval(Self.retryDelay(afterAttempts: mail.attempts, base: configuration.retryBaseDelay))
+        var text = String(describing: error)
+        if let reply = mailError?.smtpReply, !text.contains(reply) { text += " (server said: \(reply))" }
         do {
-            guard try vault.isStillDeliverable(mailID: mail.id) else {
-                try vault.cancelMail(mailID: mail.id)
-                run.cancelled += 1
-                return
-            }
-            guard let sealed = mail.sealedData else {
-                try vault.markDeliveryFailed(mailID: mail.id, error: "the mail's data is missing", retryAt: nil)
-                run.failed += 1
-                return
-            }
-            let master = try keys.key(mail.dataKid)
-            let bytes = try GrantCrypto.openMetadata([UInt8](sealed), master: master, context: Self.outboxContext(mail.id))
-            try await transport.deliver(
-                bytes, envelope: MailEnvelope(mailFrom: mail.mailFrom, recipients: [mail.recipient]), id: mail.id)
-            try vault.markDelivered(mailID: mail.id, at: now())
-            run.delivered += 1
+            try vault.markDeliveryFailed(mailID: mail.id, error: text, reply: mailError?.smtpReply, retryAt: retryAt)
         } catch {
-            let mailError = error as? MailError
-            // A configuration problem (refused credentials, untrusted certificate) fails
-            // every mail alike until an operator fixes it: keep the mail queued.
-            let temporary = (mailError?.isTemporary ?? true) || (mailError?.isConfigurationProblem ?? false)
-            let age = now().timeIntervalSince(mail.createdAt)
-            let giveUp = !temporary || age > configuration.deliveryGiveUpAfter
-            let retryAt =
-                giveUp
-                ? nil
-                : now().addingTimeInterval(Self.retryDelay(afterAttempts: mail.attempts, base: configuration.retryBaseDelay))
-            var text = String(describing: error)
-            if let reply = mailError?.smtpReply, !text.contains(reply) { text += " (server said: \(reply))" }
-            do {
-                try vault.markDeliveryFailed(mailID: mail.id, error: text, reply: mailError?.smtpReply, retryAt: retryAt)
-            } catch {
-                logger.error("could not record a delivery failure", metadata: ["mail": "\(mail.id)"])
-            }
-            logger.warning(
-                "delivery failed", metadata: ["mail": "\(mail.id)", "error": "\(text)", "retry": "\(retryAt != nil)"])
-            if giveUp { run.failed += 1 } else { run.deferred += 1 }
+            logger.error("could not record a delivery failure", metadata: ["mail": "\(mail.id)"])
         }
+        logger.warning(
+            "delivery failed", metadata: ["mail": "\(mail.id)", "error": "\(text)", "retry": "\(retryAt != nil)"])
+        if giveUp { run.failed += 1 } else { run.deferred += 1 }
     }
 
     /// Exponential backoff with ±25 % jitter: `base` after the first failure, doubling,

@@ -33,17 +33,24 @@ extension RetractService {
     /// Renders a mail and seals its bytes under the master key as a queued outbox row.
     ///
     /// Rendering validates every header, so a mail that could inject headers never reaches
-    /// the outbox.
+    /// the outbox. `mailFrom` is the envelope sender, the service address; a caller queuing
+    /// many mails passes it parsed once, otherwise it is parsed from the configuration. A
+    /// caller queuing many mails that differ only in their recipient passes what they share as `shared`.
     func queuedMail(
         _ mail: MailMessage, kind: OutboxMailRecord.Kind, messageID: String, grantID: Int64?, recipient: String,
-        notBefore: Date, createdAt: Date
+        notBefore: Date, createdAt: Date, mailFrom: String? = nil, shared: MailMessage.SharedRendering? = nil
     ) throws(RetractError) -> OutboxMailRecord {
-        let bytes = try wrapMailError { try mail.rendered() }
+        let bytes = try wrapMailError { try mail.rendered(reusing: shared) }
         let master = keys.active
         let outboxID = Self.makeOutboxID()
-        let serviceAddress = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
+        let envelopeFrom: String
+        if let mailFrom {
+            envelopeFrom = mailFrom
+        } else {
+            envelopeFrom = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)").address
+        }
         return OutboxMailRecord(
-            id: outboxID, messageId: messageID, grantId: grantID, kind: kind, mailFrom: serviceAddress.address,
+            id: outboxID, messageId: messageID, grantId: grantID, kind: kind, mailFrom: envelopeFrom,
             recipient: recipient, rfcMessageId: mail.messageID,
             sealedData: Data(GrantCrypto.sealMetadata(bytes, master: master, context: Self.outboxContext(outboxID))),
             dataKid: master.kid, notBefore: notBefore, createdAt: createdAt)

@@ -13,7 +13,12 @@ extension RetractService {
 
     /// What the interstitial page may show for a token; never counts as an open.
     public func linkState(token: GrantToken) async -> LinkState {
-        guard let lookup = try? await vault.grant(tokenHash: token.hash.bytes) else { return .notFound }
+        linkState(of: try? await vault.grant(tokenHash: token.hash.bytes))
+    }
+
+    /// The interstitial state of a grant already looked up (nil: no such grant).
+    func linkState(of lookup: GrantLookup?) -> LinkState {
+        guard let lookup else { return .notFound }
         let locale = lookup.message.locale
         if let revokedAt = lookup.grant.revokedAt {
             return .revoked(
@@ -30,8 +35,15 @@ extension RetractService {
     }
 
     /// Opens a message in memory with a recipient's link and counts one view.
-    public func open(token: GrantToken, linkKey: LinkKey) async throws(OpenFailure) -> OpenedMessage {
-        let (lookup, dataKey) = try await unlock(token: token, linkKey: linkKey, forAttachment: false)
+    ///
+    /// `code` is the mailed verification code, needed only for a message sent with
+    /// `verify`; `client` is the reader's address, for the per-client limit on failed opens
+    /// (nil when the caller has none, such as tests and tools: then only the per-link limit applies).
+    public func open(token: GrantToken, linkKey: LinkKey, code: String? = nil, client: String? = nil)
+        async throws(OpenFailure) -> OpenedMessage
+    {
+        let (lookup, dataKey) = try await unlock(
+            token: token, linkKey: linkKey, forAttachment: false, code: code, client: client)
         let messageID = try parsedMessageID(lookup.message.id)
         let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey)
         let openedAt = now()
@@ -51,10 +63,11 @@ extension RetractService {
     }
 
     /// Starts decrypting attachment `index` (1-based) for a recipient.
-    public func downloadAttachment(token: GrantToken, linkKey: LinkKey, index: Int) async throws(OpenFailure)
-        -> AttachmentDownload
-    {
-        let (lookup, dataKey) = try await unlock(token: token, linkKey: linkKey, forAttachment: true)
+    public func downloadAttachment(
+        token: GrantToken, linkKey: LinkKey, index: Int, code: String? = nil, client: String? = nil
+    ) async throws(OpenFailure) -> AttachmentDownload {
+        let (lookup, dataKey) = try await unlock(
+            token: token, linkKey: linkKey, forAttachment: true, code: code, client: client)
         let messageID = try parsedMessageID(lookup.message.id)
         let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey)
         guard let info = envelope.attachments.first(where: { $0.index == index }),
@@ -77,9 +90,12 @@ extension RetractService {
     ///
     /// The order matters for the side channel: an unknown token runs the same unseal,
     /// derive and unwrap work as a wrong key (against the decoy), then fails the same way.
-    private func unlock(token: GrantToken, linkKey: LinkKey, forAttachment: Bool) async throws(OpenFailure)
-        -> (GrantLookup, DataKey)
-    {
+    /// The verification code of a `verify` message is checked only after the key opened,
+    /// so only a holder of the whole link ever learns whether a code was right.
+    func unlock(
+        token: GrantToken, linkKey: LinkKey, forAttachment: Bool, code: String? = nil, client: String? = nil,
+        checkingCode: Bool = true
+    ) async throws(OpenFailure) -> (GrantLookup, DataKey) {
         let tokenHash = token.hash
         let at = now()
         let lookup = try? await vault.grant(tokenHash: tokenHash.bytes)
@@ -90,8 +106,13 @@ extension RetractService {
             await log(lookup, tokenHash, at, .tooManyAttempts)
             throw .tooManyAttempts(retryAfter: Int(Self.failureWindow))
         }
+        if let retryAfter = await openClientRetryAfter(client, at: at) {
+            await log(lookup, tokenHash, at, .tooManyAttempts)
+            throw .tooManyAttempts(retryAfter: retryAfter)
+        }
         guard let lookup else {
             runDecoy(token: token, linkKey: linkKey)
+            await recordOpenClientFailure(client, at: at)
             await log(nil, tokenHash, at, .invalidKey)
             throw .invalidKey
         }
@@ -115,21 +136,26 @@ extension RetractService {
             await log(lookup, tokenHash, at, .revoked)
             throw .revoked(at: grant.revokedAt ?? at, reason: grant.revokeReason, replaced: false)
         }
+        let dataKey: DataKey
         do {
             let master = try keys.key(kid)
             let messageID = try parsedMessageID(lookup.message.id)
             let share = try GrantCrypto.openShare([UInt8](sealedShare), master: master, tokenHash: tokenHash)
             let kek = GrantCrypto.deriveKEK(linkKey: linkKey, token: token, share: share)
-            let dataKey = try GrantCrypto.unwrapDataKey(
+            dataKey = try GrantCrypto.unwrapDataKey(
                 [UInt8](wrapped), kek: kek, messageID: messageID, tokenHash: tokenHash)
-            return (lookup, dataKey)
         } catch let error as VaultError {
             logger.error("a grant's master key is missing", metadata: ["error": "\(error)"])
             throw .damaged
         } catch {
+            await recordOpenClientFailure(client, at: at)
             await log(lookup, tokenHash, at, .invalidKey)
             throw .invalidKey
         }
+        if checkingCode && lookup.message.verify {
+            try await checkVerification(lookup, token: token, code: code, client: client, at: at)
+        }
+        return (lookup, dataKey)
     }
 
     /// The same work a wrong key costs, against a grant that does not exist.
@@ -141,7 +167,7 @@ extension RetractService {
         }
     }
 
-    private func log(_ lookup: GrantLookup?, _ tokenHash: TokenHash, _ at: Date, _ result: AccessEventRecord.Result)
+    func log(_ lookup: GrantLookup?, _ tokenHash: TokenHash, _ at: Date, _ result: AccessEventRecord.Result)
         async
     {
         do {

@@ -1,6 +1,8 @@
 import Foundation
 import Mail
 import Seal
+import Sodium
+import Synchronization
 import Vault
 
 extension RetractService {
@@ -10,11 +12,36 @@ extension RetractService {
     /// Takes a message back from some or all recipients, in one transaction: destroys their
     /// key material, cancels notifications still held in the undo window, queues the
     /// withdrawal or correction notices (carrying a corrected version when there is one),
-    /// deletes the sealed content once nobody can open it, and mails the sender the report.
+    /// deletes the sealed content once nobody can open it, and mails the sender the report;
+    /// then delivers what is due, so the notices are out when it returns.
     ///
     /// Everything the request could get wrong is checked first; any failure afterwards
     /// (a template override that does not render, say) rolls the whole revocation back.
     public func revoke(_ request: RevokeRequest) async throws -> RecallReport {
+        let report = try await revokeQueuingNotices(request)
+        _ = await deliverDueMail()
+        return report
+    }
+
+    /// `revoke(_:)` without the delivery pass: returns once the keys are destroyed, the WAL
+    /// is checkpointed and the notices and the report are queued in the outbox.
+    ///
+    /// The notices are rendered and sealed before the write transaction, in parallel, from
+    /// a snapshot of the grants; the transaction re-reads every grant's state and decides
+    /// afresh (renders inside) only for a grant that changed in between, such as one opened
+    /// meanwhile. So the write lock is held for set-based database work, and an open that
+    /// starts after the commit is refused exactly as before. Callers deliver afterwards
+    /// (`deliverDueMail()`, or `retract serve`'s worker).
+    public func revokeQueuingNotices(_ request: RevokeRequest) async throws -> RecallReport {
+        try await revokeQueuingNotices(request, afterRendering: {})
+    }
+
+    /// `revokeQueuingNotices(_:)` that runs `afterRendering` between rendering the notices
+    /// and the write transaction: the window in which a grant can change under a revocation,
+    /// which tests use to change one.
+    func revokeQueuingNotices(
+        _ request: RevokeRequest, afterRendering: () async throws -> Void
+    ) async throws -> RecallReport {
         guard let message = try vault.message(id: request.messageID) else {
             throw RetractError.messageNotFound(request.messageID)
         }
@@ -26,23 +53,40 @@ extension RetractService {
             throw RetractError.invalidInput("the reason is longer than \(Self.maxReasonLength) characters")
         }
         let replacement = try request.replacement.map { r throws(RetractError) in try checkedReplacement(r) }
-        let targets = try targetGrantIDs(message: message, recipients: request.recipients)
+        let snapshot = try vault.revocationSnapshot(messageID: message.id)
+        let targets = try targetGrants(message: message, grants: snapshot, recipients: request.recipients)
         let context = try noticeContext(for: message)
         let at = now()
+        let issue = replacement.map {
+            ReplacementIssue(
+                id: MessageID.random(), dataKey: DataKey.generate(), subject: $0.subject,
+                attachmentCount: $0.attachments.count, expiresAt: at.addingTimeInterval(configuration.defaultExpiry))
+        }
+        let settings = RevocationSettings(
+            notify: request.notify, reason: request.reason, replacement: issue, context: context, at: at)
 
-        let report = try vault.revoke(messageID: message.id) { tx in
-            try revokeInTransaction(
-                tx, request: request, targets: targets, replacement: replacement, context: context, at: at)
+        // Outside the write lock: decide from the snapshot, render and seal in parallel.
+        let decisions = targets.map { Self.decide($0, notify: request.notify, replacing: issue != nil) }
+        let rows = decisions.map { Self.row($0, at: at, replacing: issue != nil) }
+        let report = ReportRendering { [self] in try reportMail(rows: rows, settings: settings) }
+        let prepared = try await renderInParallel(decisions, settings: settings)
+        try await afterRendering()
+
+        let recall = try vault.revoke(messageID: message.id) { tx in
+            try commitRevocation(tx, prepared: prepared, report: report, replacement: replacement, settings: settings)
         }
         logger.info(
             "message revoked",
-            metadata: ["message": "\(message.id)", "recipients": "\(report.recipients.filter { !$0.alreadyRevoked }.count)"])
-        _ = await deliverDueMail()
-        return report
+            metadata: ["message": "\(message.id)", "recipients": "\(recall.recipients.filter { !$0.alreadyRevoked }.count)"])
+        return recall
     }
 
     /// What every notice of one message needs.
-    struct NoticeContext {
+    struct NoticeContext: Sendable {
+        /// The revoked message's id.
+        var messageID: String
+        /// One Message-ID in the service's domain, whose host new ones copy.
+        var messageIDTemplate: String
         var subject: String
         var sentAt: Date
         var sender: MailAddress
@@ -57,6 +101,44 @@ extension RetractService {
         var attachments: [SendPlan.Attachment]
     }
 
+    /// The corrected message a revocation issues new grants for.
+    struct ReplacementIssue: Sendable {
+        var id: MessageID
+        var dataKey: DataKey
+        var subject: String?
+        var attachmentCount: Int
+        var expiresAt: Date
+    }
+
+    /// What stays the same for every grant of one revocation.
+    struct RevocationSettings: Sendable {
+        var notify: RevokeRequest.NoticePolicy
+        var reason: String?
+        var replacement: ReplacementIssue?
+        var context: NoticeContext
+        var at: Date
+    }
+
+    /// What a revocation does to one grant, decided from its state; cheap, no rendering.
+    struct GrantDecision: Sendable {
+        /// The grant's state decided on; compared with its state inside the transaction.
+        var state: RevocationTransaction.GrantState
+        var alreadyRevoked: Bool
+        /// Its notification is still held in the outbox and gets cancelled.
+        var cancels: Bool
+        /// `withdrawal`, `correction` or `none`.
+        var notice: String
+    }
+
+    /// A decision with its mails rendered and sealed.
+    struct PreparedGrant: Sendable {
+        var decision: GrantDecision
+        /// The withdrawal or correction notice to queue.
+        var notice: OutboxMailRecord?
+        /// The replacement's grant for this recipient (and its notification when no notice carries the link).
+        var newGrant: NewGrant?
+    }
+
     private func checkedReplacement(_ replacement: RevokeRequest.Replacement) throws(RetractError) -> CheckedReplacement {
         if let subject = replacement.subject, subject.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
             throw RetractError(.headerInjection, "the replacement subject contains a line break; mail headers must be one line")
@@ -65,144 +147,291 @@ extension RetractService {
         return CheckedReplacement(subject: replacement.subject, body: replacement.body, attachments: attachments)
     }
 
-    private func targetGrantIDs(message: MessageRecord, recipients: [String]) throws -> Set<Int64> {
-        let grants = try vault.grants(messageID: message.id)
-        guard !recipients.isEmpty else { return Set(grants.compactMap(\.id)) }
+    /// The grants named by `recipients` (all when none is named), in grant order.
+    private func targetGrants(
+        message: MessageRecord, grants: [RevocationTransaction.GrantState], recipients: [String]
+    ) throws -> [RevocationTransaction.GrantState] {
+        guard !recipients.isEmpty else { return grants }
         var ids: Set<Int64> = []
         for text in recipients {
             let address = (try? MailAddress(parsing: text))?.address ?? text
-            guard let grant = grants.first(where: { $0.recipient.lowercased() == address.lowercased() }), let id = grant.id
-            else {
+            guard let grant = grants.first(where: { $0.recipient.lowercased() == address.lowercased() }) else {
                 let known = grants.map(\.recipient).joined(separator: ", ")
                 throw RetractError.invalidInput("\(text) is not a recipient of message \(message.id); its recipients are \(known)")
             }
-            ids.insert(id)
+            ids.insert(grant.grantID)
         }
-        return ids
+        return grants.filter { ids.contains($0.grantID) }
     }
 
     private func noticeContext(for message: MessageRecord) throws -> NoticeContext {
-        NoticeContext(
+        let service = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
+        return NoticeContext(
+            messageID: message.id, messageIDTemplate: MessageIDFactory.make(domain: service.domain),
             subject: try subject(of: message), sentAt: message.createdAt, sender: try senderAddress(of: message),
-            service: try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)"),
-            locale: (try? MailLocale(parsing: message.locale)) ?? .en)
+            service: service, locale: (try? MailLocale(parsing: message.locale)) ?? .en)
     }
 
-    /// The body of the revocation transaction.
-    private func revokeInTransaction(
-        _ tx: RevocationTransaction, request: RevokeRequest, targets: Set<Int64>, replacement: CheckedReplacement?,
-        context: NoticeContext, at: Date
-    ) throws -> RecallReport {
-        let message = tx.message
+    /// Decides what revoking a grant in state `state` does.
+    static func decide(
+        _ state: RevocationTransaction.GrantState, notify: RevokeRequest.NoticePolicy, replacing: Bool
+    ) -> GrantDecision {
+        guard state.revokedAt == nil else {
+            return GrantDecision(state: state, alreadyRevoked: true, cancels: false, notice: "none")
+        }
+        let cancels = state.notification == .queued || state.notification == .retrying
+        let delivered = !cancels && state.notification == .sent
+        let opened = state.firstOpenedAt != nil
+        var notice = "none"
+        if delivered {
+            switch notify {
+            case .all: notice = opened || replacing ? "correction" : "withdrawal"
+            case .opened: notice = opened ? "correction" : "none"
+            case .none: notice = "none"
+            }
+        }
+        return GrantDecision(state: state, alreadyRevoked: false, cancels: cancels, notice: notice)
+    }
+
+    /// The report line of a decision.
+    static func row(_ decision: GrantDecision, at: Date, replacing: Bool) -> RecallReport.Recipient {
+        let grant = decision.state
+        let opened = grant.firstOpenedAt != nil
+        if decision.alreadyRevoked {
+            return .init(
+                address: grant.recipient, kind: grant.kind.rawValue, openedAt: grant.firstOpenedAt,
+                outcome: outcome(cancelled: grant.notification == .cancelled, opened: opened), notice: "none",
+                revokedAt: grant.revokedAt, alreadyRevoked: true, replacementSent: false)
+        }
+        return .init(
+            address: grant.recipient, kind: grant.kind.rawValue, openedAt: grant.firstOpenedAt,
+            outcome: outcome(cancelled: decision.cancels, opened: opened), notice: decision.notice, revokedAt: at,
+            alreadyRevoked: false, replacementSent: replacing)
+    }
+
+    /// Renders and seals the mails of every decision, split over the cores; the results are
+    /// in the order of `decisions`.
+    private func renderInParallel(
+        _ decisions: [GrantDecision], settings: RevocationSettings
+    ) async throws -> [PreparedGrant] {
+        let shared = try sharedNotices(for: decisions, settings: settings)
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let chunkSize = max(64, (decisions.count + cores * 4 - 1) / (cores * 4))
+        let chunks = stride(from: 0, to: decisions.count, by: chunkSize).map {
+            $0..<min($0 + chunkSize, decisions.count)
+        }
+        return try await withThrowingTaskGroup(of: (Int, [PreparedGrant]).self) { group in
+            for (index, chunk) in chunks.enumerated() {
+                let slice = Array(decisions[chunk])
+                group.addTask { (index, try slice.map { try self.render($0, settings: settings, shared: shared) }) }
+            }
+            var pieces = [[PreparedGrant]](repeating: [], count: chunks.count)
+            for try await (index, prepared) in group { pieces[index] = prepared }
+            return pieces.flatMap { $0 }
+        }
+    }
+
+    /// The recall report, rendered on a thread of its own while the notices are rendered
+    /// and the transaction writes, and collected at the end of the transaction.
+    ///
+    /// One mail with a line per recipient is a long single-threaded Mustache render (most
+    /// of a second for ten thousand lines); started first and awaited last, it overlaps
+    /// everything else instead of adding to it.
+    final class ReportRendering: Sendable {
+        private let result = Mutex<Result<OutboxMailRecord?, any Error>?>(nil)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(render: @escaping @Sendable () throws -> OutboxMailRecord?) {
+            DispatchQueue.global().async {
+                let outcome = Result { try render() }
+                self.result.withLock { $0 = outcome }
+                self.done.signal()
+            }
+        }
+
+        /// Waits for the report; rethrows what rendering threw.
+        func mail() throws -> OutboxMailRecord? {
+            done.wait()
+            done.signal()
+            return try result.withLock { $0! }.get()
+        }
+    }
+
+    /// A Message-ID in the form `MessageIDFactory.make(domain:)` gives, `<32 hex digits@host>`,
+    /// with the host of `template` (one such id) and libsodium's generator, which is much
+    /// cheaper per id than the factory's byte-by-byte system generator.
+    static func fastMessageID(like template: String) -> String {
+        let host = template.split(separator: "@", maxSplits: 1).last.map { $0.dropLast() } ?? "localhost"
+        return "<" + Hex.encode(Random.bytes(16)) + "@" + host + ">"
+    }
+
+    /// A notice rendered once for every recipient whose notice would come out the same.
+    struct SharedNotice: Sendable {
+        var mail: MailMessage
+        var shared: MailMessage.SharedRendering
+    }
+
+    /// What tells apart the notices a template may render differently, other than the
+    /// recipient's own address and the Message-IDs.
+    struct NoticeKey: Hashable, Sendable {
+        var kind: String
+        var openedAt: Date?
+    }
+
+    /// Renders each kind of notice once when the templates do not depend on who receives it.
+    ///
+    /// Rendering Mustache templates is most of the cost of ten thousand notices, and with
+    /// the shipped templates a withdrawal notice reads the same for every recipient who
+    /// opened at the same time (never): only the `To`, `Message-ID`, `In-Reply-To` and
+    /// `References` headers differ. Whether that holds is checked, not assumed: each kind is
+    /// rendered for a real recipient and for a made-up one (another address, other
+    /// Message-IDs); only when subject, text and HTML come out identical is the result
+    /// shared, so an operator's template that greets by address is rendered per recipient.
+    /// A replacement puts a personal link in every correction, so nothing is shared then.
+    private func sharedNotices(
+        for decisions: [GrantDecision], settings: RevocationSettings
+    ) throws -> [NoticeKey: SharedNotice] {
+        guard settings.replacement == nil else { return [:] }
+        var firsts: [NoticeKey: GrantDecision] = [:]
+        for decision in decisions where !decision.alreadyRevoked && decision.notice != "none" {
+            let key = NoticeKey(kind: decision.notice, openedAt: decision.state.firstOpenedAt)
+            if firsts[key] == nil { firsts[key] = decision }
+        }
+        var shared: [NoticeKey: SharedNotice] = [:]
+        for (key, decision) in firsts {
+            let domain = settings.context.service.domain
+            let real = try noticeMessage(
+                key.kind, state: decision.state, recipient: try mailAddress(decision.state.recipient, role: "recipient"),
+                settings: settings, replacementLink: nil, messageID: MessageIDFactory.make(domain: domain))
+            var stranger = decision.state
+            stranger.recipient = "Someone.Else-42@probe.retract.invalid"
+            stranger.notificationMessageID = MessageIDFactory.make(domain: "probe.retract.invalid")
+            let probe = try noticeMessage(
+                key.kind, state: stranger, recipient: try mailAddress(stranger.recipient, role: "recipient"),
+                settings: settings, replacementLink: nil, messageID: MessageIDFactory.make(domain: domain))
+            guard real.subject == probe.subject, real.textBody == probe.textBody, real.htmlBody == probe.htmlBody
+            else { continue }
+            shared[key] = SharedNotice(mail: real, shared: real.sharedRendering())
+        }
+        return shared
+    }
+
+    /// Renders and seals the notice of one decision, and issues its replacement grant.
+    private func render(
+        _ decision: GrantDecision, settings: RevocationSettings, shared: [NoticeKey: SharedNotice] = [:]
+    ) throws -> PreparedGrant {
+        guard !decision.alreadyRevoked else { return PreparedGrant(decision: decision, notice: nil, newGrant: nil) }
+        let grant = decision.state
+        let context = settings.context
         let mailDomain = context.service.domain
-        let replacementID = replacement.map { _ in MessageID.random() }
-        let replacementKey = replacement.map { _ in DataKey.generate() }
-        let replacementExpiry = at.addingTimeInterval(configuration.defaultExpiry)
-
-        var rows: [RecallReport.Recipient] = []
-        var notices: [OutboxMailRecord] = []
-        var newGrants: [NewGrant] = []
-        var revoked: [(id: Int64, replaced: Bool)] = []
-        for grant in try tx.grants() {
-            guard let grantID = grant.id, targets.contains(grantID) else { continue }
-            let notification = try tx.notification(grantID: grantID)
-            if grant.revokedAt != nil {
-                rows.append(
-                    .init(
-                        address: grant.recipient, kind: grant.kind.rawValue, openedAt: grant.firstOpenedAt,
-                        outcome: Self.outcome(cancelled: notification?.state == .cancelled, opened: grant.firstOpenedAt != nil),
-                        notice: "none", revokedAt: grant.revokedAt, alreadyRevoked: true, replacementSent: false))
-                continue
+        let recipient = try mailAddress(grant.recipient, role: "recipient")
+        guard let issue = settings.replacement else {
+            guard decision.notice != "none" else { return PreparedGrant(decision: decision, notice: nil, newGrant: nil) }
+            let messageID = Self.fastMessageID(like: settings.context.messageIDTemplate)
+            if let common = shared[NoticeKey(kind: decision.notice, openedAt: grant.firstOpenedAt)] {
+                var mail = common.mail
+                mail.to = [recipient]
+                mail.messageID = messageID
+                mail.inReplyTo = grant.notificationMessageID
+                mail.references = [grant.notificationMessageID]
+                let notice = try noticeRecord(mail, kind: decision.notice, state: grant, settings: settings, shared: common.shared)
+                return PreparedGrant(decision: decision, notice: notice, newGrant: nil)
             }
-            let cancelled = try tx.cancelQueuedNotification(grantID: grantID)
-            let delivered = !cancelled && notification?.state == .sent
-            let opened = grant.firstOpenedAt != nil
-            let recipient = try mailAddress(grant.recipient, role: "recipient")
-
-            var notice = "none"
-            if delivered {
-                switch request.notify {
-                case .all: notice = opened || replacement != nil ? "correction" : "withdrawal"
-                case .opened: notice = opened ? "correction" : "none"
-                case .none: notice = "none"
-                }
+            let mail = try noticeMessage(
+                decision.notice, state: grant, recipient: recipient, settings: settings, replacementLink: nil,
+                messageID: messageID)
+            let notice = try noticeRecord(mail, kind: decision.notice, state: grant, settings: settings, shared: nil)
+            return PreparedGrant(decision: decision, notice: notice, newGrant: nil)
+        }
+        let carrier = MessageIDFactory.make(domain: mailDomain)
+        let issued = issueGrant(
+            recipient: grant.recipient, kind: grant.kind, messageID: issue.id, dataKey: issue.dataKey,
+            notificationMessageID: carrier)
+        guard decision.notice != "none" else {
+            // No notice carries the new link: the replacement goes out as a notification.
+            let mail = try wrapMailError {
+                try templates.notification(
+                    NotificationDetails(
+                        serviceAddress: context.service, sender: context.sender, recipient: recipient,
+                        subject: issue.subject ?? context.subject, link: issued.link, sentAt: settings.at,
+                        expiresAt: issue.expiresAt, attachmentCount: issue.attachmentCount, locale: context.locale,
+                        messageID: carrier))
             }
-            var replacementLink: String?
-            var replacementSent = false
-            if let replacementID, let replacementKey {
-                let carrier = MessageIDFactory.make(domain: mailDomain)
-                let issued = issueGrant(
-                    recipient: grant.recipient, kind: grant.kind, messageID: replacementID, dataKey: replacementKey,
-                    notificationMessageID: carrier)
-                replacementLink = issued.link
-                replacementSent = true
-                var freshNotification: OutboxMailRecord?
-                if notice == "none" {
-                    let mail = try wrapMailError {
-                        try templates.notification(
-                            NotificationDetails(
-                                serviceAddress: context.service, sender: context.sender, recipient: recipient,
-                                subject: replacement?.subject ?? context.subject, link: issued.link, sentAt: at,
-                                expiresAt: replacementExpiry, attachmentCount: replacement?.attachments.count ?? 0,
-                                locale: context.locale, messageID: carrier))
-                    }
-                    freshNotification = try queuedMail(
-                        mail, kind: .notification, messageID: replacementID.description, grantID: nil,
-                        recipient: grant.recipient, notBefore: at, createdAt: at)
-                }
-                newGrants.append(NewGrant(grant: issued.record, notification: freshNotification))
-                if notice != "none" {
-                    notices.append(
-                        try noticeMail(
-                            notice, grant: grant, recipient: recipient, context: context, reason: request.reason,
-                            replacementLink: replacementLink, messageID: carrier, at: at))
-                }
-            } else if notice != "none" {
-                notices.append(
-                    try noticeMail(
-                        notice, grant: grant, recipient: recipient, context: context, reason: request.reason,
-                        replacementLink: nil, messageID: MessageIDFactory.make(domain: mailDomain), at: at))
-            }
-            revoked.append((grantID, replacementSent))
-            rows.append(
-                .init(
-                    address: grant.recipient, kind: grant.kind.rawValue, openedAt: grant.firstOpenedAt,
-                    outcome: Self.outcome(cancelled: cancelled, opened: opened), notice: notice, revokedAt: at,
-                    alreadyRevoked: false, replacementSent: replacementSent))
+            let notification = try queuedMail(
+                mail, kind: .notification, messageID: issue.id.description, grantID: nil, recipient: grant.recipient,
+                notBefore: settings.at, createdAt: settings.at, mailFrom: context.service.address)
+            return PreparedGrant(
+                decision: decision, notice: nil, newGrant: NewGrant(grant: issued.record, notification: notification))
         }
+        let mail = try noticeMessage(
+            decision.notice, state: grant, recipient: recipient, settings: settings, replacementLink: issued.link,
+            messageID: carrier)
+        let notice = try noticeRecord(mail, kind: decision.notice, state: grant, settings: settings, shared: nil)
+        return PreparedGrant(
+            decision: decision, notice: notice, newGrant: NewGrant(grant: issued.record, notification: nil))
+    }
 
-        if let replacement, let replacementID, let replacementKey, !newGrants.isEmpty {
-            try storeReplacement(
-                replacement, id: replacementID, dataKey: replacementKey, grants: newGrants, original: message,
-                context: context, at: at, expiresAt: replacementExpiry, in: tx)
-        }
-        for notice in notices { try tx.queue(notice) }
-        for (grantID, replaced) in revoked {
-            try tx.revokeGrant(
-                grantID, at: at, reason: request.reason,
-                replacementMessageID: replaced ? replacementID?.description : nil)
-        }
-        let destroyed = try tx.deleteSealedPartsIfUnreachable()
+    /// The recall report to the sender for `rows`, nil when every row was already revoked.
+    private func reportMail(rows: [RecallReport.Recipient], settings: RevocationSettings) throws -> OutboxMailRecord? {
         let fresh = rows.filter { !$0.alreadyRevoked }
-        if !fresh.isEmpty {
-            let report = try wrapMailError {
-                try templates.recallReport(
-                    RecallReportDetails(
-                        serviceAddress: context.service, sender: context.sender, originalSubject: context.subject,
-                        originalSentAt: context.sentAt, reason: request.reason,
-                        rows: fresh.map {
-                            RecallReportRow(recipient: $0.address, outcome: $0.outcome, openedAt: $0.openedAt, notice: $0.notice)
-                        },
-                        locale: context.locale, messageID: MessageIDFactory.make(domain: mailDomain)))
-            }
-            try tx.queue(
-                try queuedMail(
-                    report, kind: .report, messageID: message.id, grantID: nil, recipient: context.sender.address,
-                    notBefore: at, createdAt: at))
+        guard !fresh.isEmpty else { return nil }
+        let context = settings.context
+        let report = try wrapMailError {
+            try templates.recallReport(
+                RecallReportDetails(
+                    serviceAddress: context.service, sender: context.sender, originalSubject: context.subject,
+                    originalSentAt: context.sentAt, reason: settings.reason,
+                    rows: fresh.map {
+                        RecallReportRow(recipient: $0.address, outcome: $0.outcome, openedAt: $0.openedAt, notice: $0.notice)
+                    },
+                    locale: context.locale, messageID: MessageIDFactory.make(domain: context.service.domain)))
         }
+        return try queuedMail(
+            report, kind: .report, messageID: context.messageID, grantID: nil, recipient: context.sender.address,
+            notBefore: settings.at, createdAt: settings.at, mailFrom: context.service.address)
+    }
+
+    /// The body of the revocation transaction: re-reads every grant's state, keeps what was
+    /// prepared for grants that did not change and decides the others afresh, then writes
+    /// with a handful of set-based statements.
+    private func commitRevocation(
+        _ tx: RevocationTransaction, prepared: [PreparedGrant], report rendering: ReportRendering,
+        replacement: CheckedReplacement?, settings: RevocationSettings
+    ) throws -> RecallReport {
+        var states: [Int64: RevocationTransaction.GrantState] = [:]
+        for state in try tx.grantStates() { states[state.grantID] = state }
+        var grants = prepared
+        var changed = false
+        for index in grants.indices {
+            let decided = grants[index].decision
+            // Grants are never deleted while their message exists, so every one is found.
+            guard let now = states[decided.state.grantID], now != decided.state else { continue }
+            // Opened, revoked, delivered or cancelled since the snapshot: decide again.
+            changed = true
+            let decision = Self.decide(now, notify: settings.notify, replacing: settings.replacement != nil)
+            grants[index] = try render(decision, settings: settings)
+        }
+        let rows = grants.map { Self.row($0.decision, at: settings.at, replacing: settings.replacement != nil) }
+
+        let fresh = grants.filter { !$0.decision.alreadyRevoked }
+        let newGrants = fresh.compactMap(\.newGrant)
+        if let replacement, let issue = settings.replacement, !newGrants.isEmpty {
+            try storeReplacement(
+                replacement, id: issue.id, dataKey: issue.dataKey, grants: newGrants, original: tx.message,
+                context: settings.context, at: settings.at, expiresAt: issue.expiresAt, in: tx)
+        }
+        try tx.cancelQueuedNotifications(grantIDs: fresh.filter(\.decision.cancels).map(\.decision.state.grantID))
+        try tx.queue(fresh.compactMap(\.notice))
+        try tx.revokeGrants(
+            fresh.map(\.decision.state.grantID), at: settings.at, reason: settings.reason,
+            replacementMessageID: newGrants.isEmpty ? nil : settings.replacement?.id.description)
+        let destroyed = try tx.deleteSealedPartsIfUnreachable()
+        // The report rendered beside everything else, unless a grant changed meanwhile.
+        let prerendered = try rendering.mail()
+        if let report = changed ? try reportMail(rows: rows, settings: settings) : prerendered { try tx.queue(report) }
         return RecallReport(
-            id: message.id, revokedAt: at, reason: request.reason,
-            replacementId: newGrants.isEmpty ? nil : replacementID?.description, recipients: rows,
+            id: tx.message.id, revokedAt: settings.at, reason: settings.reason,
+            replacementId: newGrants.isEmpty ? nil : settings.replacement?.id.description, recipients: rows,
             contentDestroyed: destroyed)
     }
 
@@ -210,21 +439,31 @@ extension RetractService {
         cancelled ? "cancelled_before_delivery" : (opened ? "revoked_after_open" : "revoked_before_open")
     }
 
-    private func noticeMail(
-        _ kind: String, grant: GrantRecord, recipient: MailAddress, context: NoticeContext, reason: String?,
-        replacementLink: String?, messageID: String, at: Date
-    ) throws -> OutboxMailRecord {
+    /// The withdrawal or correction notice to one recipient, from the templates.
+    private func noticeMessage(
+        _ kind: String, state: RevocationTransaction.GrantState, recipient: MailAddress, settings: RevocationSettings,
+        replacementLink: String?, messageID: String
+    ) throws -> MailMessage {
+        let context = settings.context
         let details = NoticeDetails(
             serviceAddress: context.service, sender: context.sender, recipient: recipient,
-            originalSubject: context.subject, originalSentAt: context.sentAt, openedAt: grant.firstOpenedAt,
-            reason: reason, replacementLink: replacementLink, originalMessageID: grant.notificationMessageId,
+            originalSubject: context.subject, originalSentAt: context.sentAt, openedAt: state.firstOpenedAt,
+            reason: settings.reason, replacementLink: replacementLink, originalMessageID: state.notificationMessageID,
             locale: context.locale, messageID: messageID)
-        let mail = try wrapMailError {
+        return try wrapMailError {
             kind == "correction" ? try templates.correctionNotice(details) : try templates.withdrawalNotice(details)
         }
-        return try queuedMail(
-            mail, kind: kind == "correction" ? .correction : .withdrawal, messageID: grant.messageId, grantID: grant.id,
-            recipient: grant.recipient, notBefore: at, createdAt: at)
+    }
+
+    /// A notice rendered to bytes and sealed as an outbox row of the revoked message.
+    private func noticeRecord(
+        _ mail: MailMessage, kind: String, state: RevocationTransaction.GrantState, settings: RevocationSettings,
+        shared: MailMessage.SharedRendering?
+    ) throws -> OutboxMailRecord {
+        try queuedMail(
+            mail, kind: kind == "correction" ? .correction : .withdrawal, messageID: settings.context.messageID,
+            grantID: state.grantID, recipient: state.recipient, notBefore: settings.at, createdAt: settings.at,
+            mailFrom: settings.context.service.address, shared: shared)
     }
 
     private func storeReplacement(

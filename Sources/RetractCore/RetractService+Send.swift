@@ -52,7 +52,8 @@ extension RetractService {
                 GrantCrypto.sealMetadata(
                     Array(draft.subject.utf8), master: master, context: Self.subjectContext(messageID.description))),
             subjectKid: master.kid, locale: plan.locale.rawValue, createdAt: createdAt, expiresAt: expiresAt,
-            maxViews: draft.maxViews, deliverAfter: deliverAfter, partCount: plan.attachments.count + 1)
+            maxViews: draft.maxViews, deliverAfter: deliverAfter, partCount: plan.attachments.count + 1,
+            verify: draft.verify)
 
         do {
             try vault.storeSealedMessage(message, grants: newGrants) { writer in

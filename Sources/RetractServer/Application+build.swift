@@ -3,9 +3,15 @@ import Hummingbird
 import Logging
 import RetractCore
 
-/// Builds the router: the reader routes, static files and health, and the dev mailbox
-/// when `devMailbox` names the file outbox folder.
-public func buildRouter(service: RetractService, devMailbox: URL? = nil) async throws -> Router<BasicRequestContext> {
+/// Builds the router: the reader routes, the sender API under `/api/v1`, static files and
+/// health, and the dev mailbox when `devMailbox` names the file outbox folder.
+///
+/// `apiUploadLimit` bounds an API request body in bytes (attachments included); nil takes
+/// `RETRACT_MAX_UPLOAD` or 100 MiB. `web` configures the sender web app under `/app`; nil
+/// takes `WebAppOptions.fromEnvironment()`.
+public func buildRouter(
+    service: RetractService, devMailbox: URL? = nil, apiUploadLimit: Int? = nil, web: WebAppOptions? = nil
+) async throws -> Router<BasicRequestContext> {
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
     let router = Router()
@@ -15,6 +21,10 @@ public func buildRouter(service: RetractService, devMailbox: URL? = nil) async t
     }
     assets.addRoutes(to: router)
     router.addRoutes(ReaderController(service: service, pages: pages).endpoints, atPath: "/m")
+    router.addRoutes(
+        WebController(service: service, renderer: pages, options: web ?? .fromEnvironment()).endpoints, atPath: "/app")
+    let uploadLimit = try apiUploadLimit ?? APIController.uploadLimit(environment: ProcessInfo.processInfo.environment)
+    APIController(service: service, uploadLimit: uploadLimit).register(on: router)
     if let devMailbox {
         router.addRoutes(DevMailboxController(directory: devMailbox, pages: pages).endpoints, atPath: "/dev/mailbox")
     }

@@ -1,8 +1,12 @@
 /// Every string the reader pages show, per locale.
 enum PageStrings {
     static func table(_ locale: PageLocale) -> [String: String] {
-        locale == .zhHans ? zhHans : en
+        locale == .zhHans ? allZH : allEN
     }
+
+    /// The reader's strings and the web app's (`PageStrings+App.swift`), merged once.
+    private static let allEN = en.merging(appEN) { reader, _ in reader }
+    private static let allZH = zhHans.merging(appZH) { reader, _ in reader }
 
     static let en: [String: String] = [
         "lang": "en",

@@ -27,11 +27,22 @@ struct ErrorBody: Encodable {
     var reason: String?
     var replaced: Bool?
     var expiredAt: Date?
+    /// Where the verification code goes (partly masked), on `code_required`.
+    var sentTo: String?
+    /// Wrong codes left before the lock, on `invalid_code`.
+    var remaining: Int?
 
     init(error: String, message: String) {
         self.error = error
         self.message = message
     }
+}
+
+/// The JSON answer to a code request: where the code went and until when it works.
+struct CodeSentBody: Encodable {
+    let sentTo: String?
+    let expiresAt: Date?
+    let message: String
 }
 
 /// A request the reader routes cannot take (wrong content type, malformed body or key).

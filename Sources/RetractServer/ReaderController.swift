@@ -3,10 +3,13 @@ import Hummingbird
 import RetractCore
 import Seal
 
-/// The recipient's side: the interstitial page, opening a message, downloading attachments.
+/// The recipient's side: the interstitial page, opening a message, downloading attachments,
+/// and asking for the verification code of a message sent with `verify`.
 ///
-/// `GET` never opens or counts anything, so mail scanners that prefetch links consume
-/// nothing; the key arrives only in a `POST` body, as JSON (API, CLI) or a form (the page).
+/// `GET` never opens, counts or mails anything, so mail scanners that prefetch links consume
+/// nothing; the key (and the code) arrive only in a `POST` body, as JSON (API, CLI) or a
+/// form (the page). Failed opens are also limited per client address when the request
+/// context knows it (`RemoteAddressRequestContext`).
 struct ReaderController<Context: RequestContext>: Sendable {
     let service: RetractService
     let pages: PageRenderer
@@ -18,6 +21,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
         RouteCollection(context: Context.self)
             .get(":token", use: show)
             .post(":token/open", use: open)
+            .post(":token/code", use: requestCode)
             .post(":token/attachments/:index", use: attachment)
     }
 
@@ -26,12 +30,20 @@ struct ReaderController<Context: RequestContext>: Sendable {
         guard let token = token(context) else {
             return failurePage(.notFound, locale: PageLocale.negotiate(acceptLanguage: accept))
         }
-        switch await service.linkState(token: token) {
+        let (state, prompt) = await service.readerState(token: token)
+        switch state {
         case .openable(let messageLocale):
             let locale = PageLocale.negotiate(acceptLanguage: accept, fallback: messageLocale)
+            var values: [String: Any] = ["token": token.base64url]
+            if let prompt, !prompt.verified {
+                let v = VerificationPageStrings.table(locale)
+                values["verify"] = true
+                values["v"] = v
+                values["verifyText"] = v["prompt"]!.replacingOccurrences(of: "{address}", with: prompt.maskedRecipient)
+            }
             return pages.page(
                 "interstitial", locale: locale, title: PageStrings.table(locale)["interstitial_title"] ?? "",
-                values: ["token": token.base64url], script: "open.js")
+                values: values, script: "open.js")
         case .notFound:
             return failurePage(.notFound, locale: PageLocale.negotiate(acceptLanguage: accept))
         case .revoked(let at, let reason, let replaced, let messageLocale):
@@ -46,28 +58,58 @@ struct ReaderController<Context: RequestContext>: Sendable {
 
     @Sendable func open(_ request: Request, context: Context) async throws -> Response {
         let accept = request.headers[.acceptLanguage]
-        let (key, wantsHTML) = try await readKey(request)
+        let (key, code, wantsHTML) = try await readKey(request)
         let locale = PageLocale.negotiate(acceptLanguage: accept)
         guard let token = token(context) else { return failure(OpenFailure.notFound, html: wantsHTML, locale: locale) }
         do {
-            let opened = try await service.open(token: token, linkKey: key)
+            let opened = try await service.open(token: token, linkKey: key, code: code, client: client(context))
             let pageLocale = PageLocale.negotiate(acceptLanguage: accept, fallback: opened.locale)
             return wantsHTML ? messagePage(opened, token: token, key: key, locale: pageLocale) : messageJSON(opened)
         } catch {
-            return failure(error, html: wantsHTML, locale: locale)
+            return failure(error, html: wantsHTML, locale: locale, token: token, key: key)
         }
     }
 
+    /// Mails a fresh verification code to the grant's recipient (needs the whole link).
+    @Sendable func requestCode(_ request: Request, context: Context) async throws -> Response {
+        let (key, _, wantsHTML) = try await readKey(request)
+        let locale = PageLocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
+        guard let token = token(context) else { return failure(OpenFailure.notFound, html: wantsHTML, locale: locale) }
+        let sent: VerificationCodeSent?
+        do {
+            sent = try await service.requestVerificationCode(token: token, linkKey: key, client: client(context))
+        } catch {
+            return failure(error, html: wantsHTML, locale: locale, token: token, key: key)
+        }
+        guard wantsHTML else {
+            return JSONResponse.make(
+                .ok,
+                CodeSentBody(
+                    sentTo: sent?.maskedRecipient, expiresAt: sent?.expiresAt,
+                    message: sent == nil ? "this message opens without a code" : "a code is on its way"))
+        }
+        guard let sent else {
+            return pages.page(
+                "interstitial", locale: locale, title: PageStrings.table(locale)["interstitial_title"] ?? "",
+                values: ["token": token.base64url], script: "open.js")
+        }
+        let v = VerificationPageStrings.table(locale)
+        let text = v["code_sent"]!.replacingOccurrences(of: "{address}", with: sent.maskedRecipient)
+            .replacingOccurrences(of: "{minutes}", with: String(Int(RetractService.verificationCodeLifetime / 60)))
+        return codePage(status: .ok, token: token, key: key, locale: locale, sentText: text, error: nil)
+    }
+
     @Sendable func attachment(_ request: Request, context: Context) async throws -> Response {
-        let (key, wantsHTML) = try await readKey(request)
+        let (key, code, wantsHTML) = try await readKey(request)
         let locale = PageLocale.negotiate(acceptLanguage: request.headers[.acceptLanguage])
         guard let token = token(context), let index = context.parameters.get("index").flatMap(Int.init), index >= 1
         else { return failure(OpenFailure.notFound, html: wantsHTML, locale: locale) }
         let download: AttachmentDownload
         do {
-            download = try await service.downloadAttachment(token: token, linkKey: key, index: index)
+            download = try await service.downloadAttachment(
+                token: token, linkKey: key, index: index, code: code, client: client(context))
         } catch {
-            return failure(error, html: wantsHTML, locale: locale)
+            return failure(error, html: wantsHTML, locale: locale, token: token, key: key)
         }
         var headers: HTTPFields = [
             .contentType: download.mediaType,
@@ -90,12 +132,21 @@ struct ReaderController<Context: RequestContext>: Sendable {
         context.parameters.get("token").flatMap { try? GrantToken(base64url: $0) }
     }
 
-    private struct KeyBody: Decodable {
-        let key: String
+    /// The reader's address as the connection reports it, for the per-client limit; nil when
+    /// the request context does not know it.
+    private func client(_ context: Context) -> String? {
+        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return nil }
+        return address.ipAddress ?? address.pathname ?? address.description
     }
 
-    /// The link key from a JSON or form body, and whether the client wants HTML back.
-    private func readKey(_ request: Request) async throws -> (LinkKey, Bool) {
+    private struct KeyBody: Decodable {
+        let key: String
+        let code: String?
+    }
+
+    /// The link key and the verification code (if any) from a JSON or form body, and
+    /// whether the client wants HTML back.
+    private func readKey(_ request: Request) async throws -> (LinkKey, String?, Bool) {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let isForm = contentType.hasPrefix("application/x-www-form-urlencoded")
         guard isForm || contentType.hasPrefix("application/json") else {
@@ -123,7 +174,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
                 message: isForm ? "the form must have a field key" : "the body must be JSON {\"key\": \"…\"}")
         }
         do {
-            return (try LinkKey(base64url: body.key), isForm)
+            return (try LinkKey(base64url: body.key), body.code, isForm)
         } catch {
             throw ReaderRequestError(
                 status: .badRequest, code: "malformed_key",
@@ -164,9 +215,38 @@ struct ReaderController<Context: RequestContext>: Sendable {
         return pages.page("message", locale: locale, title: envelope.subject, values: values)
     }
 
-    private func failure(_ error: any Error, html: Bool, locale: PageLocale) -> Response {
+    private func failure(
+        _ error: any Error, html: Bool, locale: PageLocale, token: GrantToken? = nil, key: LinkKey? = nil
+    ) -> Response {
         let failure = error as? OpenFailure ?? .damaged
+        if html, let token, let key {
+            // A verification problem on the page: ask for the code again, keeping the key.
+            let v = VerificationPageStrings.table(locale)
+            switch failure {
+            case .codeRequired(let masked):
+                let text = v["code_required"]!.replacingOccurrences(of: "{address}", with: masked)
+                return codePage(status: .forbidden, token: token, key: key, locale: locale, sentText: nil, error: text)
+            case .invalidCode(let remaining):
+                let text = v["invalid_code"]!.replacingOccurrences(of: "{remaining}", with: String(remaining))
+                return codePage(status: .forbidden, token: token, key: key, locale: locale, sentText: nil, error: text)
+            default:
+                break
+            }
+        }
         return html ? failurePage(failure, locale: locale) : failureJSON(failure)
+    }
+
+    /// The page that asks for the mailed code; the key is carried in its forms because the
+    /// URL after a form post has no fragment any more.
+    private func codePage(
+        status: HTTPResponse.Status, token: GrantToken, key: LinkKey, locale: PageLocale, sentText: String?,
+        error: String?
+    ) -> Response {
+        let v = VerificationPageStrings.table(locale)
+        var values: [String: Any] = ["token": token.base64url, "key": key.base64url, "v": v]
+        if let sentText { values["sentText"] = sentText }
+        if let error { values["error"] = error }
+        return pages.page("verify-code", status: status, locale: locale, title: v["code_title"]!, values: values)
     }
 
     private func failureJSON(_ failure: OpenFailure) -> Response {
@@ -177,6 +257,8 @@ struct ReaderController<Context: RequestContext>: Sendable {
             body.replaced = replaced
         }
         if case .expired(let at) = failure { body.expiredAt = at }
+        if case .codeRequired(let masked) = failure { body.sentTo = masked }
+        if case .invalidCode(let remaining) = failure { body.remaining = remaining }
         var response = JSONResponse.make(Self.status(failure), body)
         if case .tooManyAttempts(let retryAfter) = failure {
             response.headers[.retryAfter] = String(retryAfter)
@@ -216,6 +298,11 @@ struct ReaderController<Context: RequestContext>: Sendable {
             response = pages.notice(
                 status: .unprocessableContent, locale: locale, kind: "damaged", title: t["damaged_title"]!,
                 text: t["damaged_text"]!)
+        case .codeRequired, .invalidCode:
+            let v = VerificationPageStrings.table(locale)
+            response = pages.notice(
+                status: .forbidden, locale: locale, kind: "invalid-code", title: v["code_title"]!,
+                text: t["invalid_key_text"]!)
         }
         return response
     }
@@ -223,7 +310,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
     static func status(_ failure: OpenFailure) -> HTTPResponse.Status {
         switch failure {
         case .notFound: .notFound
-        case .invalidKey: .forbidden
+        case .invalidKey, .codeRequired, .invalidCode: .forbidden
         case .revoked, .expired, .viewsExhausted: .gone
         case .tooManyAttempts: .tooManyRequests
         case .damaged: .unprocessableContent
@@ -237,8 +324,13 @@ struct ReaderController<Context: RequestContext>: Sendable {
         case .revoked: "the sender withdrew this message"
         case .expired: "this link has expired"
         case .viewsExhausted: "this link was opened as many times as the sender allowed"
-        case .tooManyAttempts: "too many wrong keys for this link; try again later"
+        case .tooManyAttempts: "too many failed attempts; try again after the Retry-After seconds"
         case .damaged: "the stored message failed its integrity check"
+        case .codeRequired(let masked):
+            "this message opens only with the 6-digit code mailed to \(masked): POST /m/{token}/code with the key, "
+                + "then send {\"key\": …, \"code\": …}"
+        case .invalidCode(let remaining):
+            "the code is wrong, expired or used; \(remaining) more wrong codes lock this link for 15 minutes"
         }
     }
 

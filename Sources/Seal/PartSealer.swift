@@ -6,7 +6,8 @@ import Sodium
 /// Every non-final chunk must be exactly `SealFormat.chunkSize` bytes and the last one is
 /// sealed with `isFinal: true`. The first chunk carries `"retract/part/v1" ‖ message_id ‖
 /// u32be(part_index)` as additional data, which binds the whole stream to its place.
-/// Memory: one output allocation per chunk, or none with `sealChunk(_:isFinal:into:)`.
+/// Memory: one output allocation per chunk, or none with `sealChunk(_:isFinal:into:)` or
+/// `sealChunkInPlace(_:plaintextCount:isFinal:)`.
 public final class PartSealer {
     private let stream: SecretStream.Push
     private var firstChunkData: [UInt8]?
@@ -45,6 +46,26 @@ public final class PartSealer {
         }
         firstChunkData = nil
         return written
+    }
+
+    /// Seals the next chunk in place: `chunk` holds the plaintext at offsets 1 through
+    /// `plaintextCount` and, on return, the sealed chunk from offset 0; returns its byte count
+    /// (`plaintextCount + 17`, so `chunk` must hold at least that many bytes).
+    ///
+    /// A sealed chunk is the tag byte, the ciphertext, then the MAC, and libsodium encrypts in
+    /// place (ciphertext over plaintext at the same address), so a caller that reads each
+    /// plaintext chunk one byte past where its sealed chunk starts needs no second buffer and
+    /// no copy, and the sealed chunks of a batch come out back to back, ready for one write.
+    /// The bytes are exactly those `sealChunk(_:isFinal:into:)` would write, and the rules and
+    /// errors are the same; a refused chunk leaves the sealer and the buffer unchanged.
+    public func sealChunkInPlace(
+        _ chunk: UnsafeMutableRawBufferPointer,
+        plaintextCount: Int,
+        isFinal: Bool
+    ) throws(SealError) -> Int {
+        precondition(plaintextCount >= 0 && chunk.count >= plaintextCount + SealFormat.chunkOverhead, "chunk buffer too small")
+        let plaintext = UnsafeRawBufferPointer(start: chunk.baseAddress! + 1, count: plaintextCount)
+        return try sealChunk(plaintext, isFinal: isFinal, into: chunk)
     }
 
     /// Seals the next chunk and returns its `plaintext.count + 17` bytes; see

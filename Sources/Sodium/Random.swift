@@ -19,4 +19,13 @@ public enum Random {
         SodiumLibrary.ensureInitialized()
         randombytes_buf(base, buffer.count)
     }
+
+    /// A uniformly distributed number in `0..<upperBound` (`randombytes_uniform`, no modulo bias).
+    ///
+    /// For short secrets drawn from a small range, such as a 6-digit verification code.
+    public static func uniform(_ upperBound: UInt32) -> UInt32 {
+        precondition(upperBound > 0, "the upper bound of a random number must be positive")
+        SodiumLibrary.ensureInitialized()
+        return randombytes_uniform(upperBound)
+    }
 }

@@ -16,6 +16,8 @@ public struct AccessEventRecord: Codable, Sendable, Equatable, FetchableRecord, 
         case expired
         case viewsExhausted = "views_exhausted"
         case tooManyAttempts = "too_many_attempts"
+        /// The right key with a wrong or expired verification code.
+        case invalidCode = "invalid_code"
     }
 
     /// Row id, set on insert.

@@ -32,6 +32,8 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var partCount: Int
     /// The message this one corrects, when it was sent as a replacement.
     public var supersedes: String?
+    /// Whether a grant opens only with a 6-digit code mailed to its recipient.
+    public var verify: Bool
 
     /// Column names for queries.
     public enum Columns {
@@ -46,7 +48,8 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// Creates a record; every field is stored as given.
     public init(
         id: String, sender: String, senderName: String?, sealedSubject: Data, subjectKid: String, locale: String,
-        createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int, supersedes: String? = nil
+        createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int, supersedes: String? = nil,
+        verify: Bool = false
     ) {
         self.id = id
         self.sender = sender
@@ -60,5 +63,6 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         self.deliverAfter = deliverAfter
         self.partCount = partCount
         self.supersedes = supersedes
+        self.verify = verify
     }
 }

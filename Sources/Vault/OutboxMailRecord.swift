@@ -14,6 +14,8 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// Why the mail exists.
     public enum Kind: String, Codable, Sendable {
         case notification, withdrawal, correction, report
+        /// A recipient-verification code for a message sent with `verify`.
+        case verification
     }
 
     /// Where the mail is in its life.

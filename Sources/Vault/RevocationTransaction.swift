@@ -12,9 +12,52 @@ public struct RevocationTransaction {
     /// The message being revoked.
     public let message: MessageRecord
 
+    /// What a revocation decides on for one grant: whether it is already revoked, whether
+    /// and when it was first opened, and the state of its notification.
+    ///
+    /// A revocation reads these before its write transaction (to render the notices
+    /// outside the write lock) and again inside it; a grant whose state differs between the
+    /// two reads is decided afresh inside.
+    public struct GrantState: Sendable, Equatable {
+        /// The grant's row id.
+        public var grantID: Int64
+        /// The recipient's address.
+        public var recipient: String
+        /// `to`, `cc` or `bcc`.
+        public var kind: GrantRecord.Kind
+        /// The Message-ID of the mail that carried the link, which notices thread under.
+        public var notificationMessageID: String
+        /// When it was revoked; nil while live.
+        public var revokedAt: Date?
+        /// Its first successful open; nil if never opened.
+        public var firstOpenedAt: Date?
+        /// The state of its notification mail; nil when it has none.
+        public var notification: OutboxMailRecord.State?
+
+        /// Creates a state.
+        public init(
+            grantID: Int64, recipient: String, kind: GrantRecord.Kind, notificationMessageID: String, revokedAt: Date?,
+            firstOpenedAt: Date?, notification: OutboxMailRecord.State?
+        ) {
+            self.grantID = grantID
+            self.recipient = recipient
+            self.kind = kind
+            self.notificationMessageID = notificationMessageID
+            self.revokedAt = revokedAt
+            self.firstOpenedAt = firstOpenedAt
+            self.notification = notification
+        }
+    }
+
     /// The message's grants as they are inside this transaction.
     public func grants() throws -> [GrantRecord] {
         try GrantRecord.filter(GrantRecord.Columns.messageId == message.id).order(GrantRecord.Columns.id).fetchAll(db)
+    }
+
+    /// The state of every grant of the message inside this transaction, in grant order: two
+    /// queries (the grants, the notification rows), whatever the number of recipients.
+    public func grantStates() throws -> [GrantState] {
+        try VaultDatabase.grantStates(messageID: message.id, in: db)
     }
 
     /// The recipient's notification row, if any.
@@ -27,28 +70,57 @@ public struct RevocationTransaction {
 
     /// Destroys the grant's key material and records when and why.
     public func revokeGrant(_ grantID: Int64, at: Date, reason: String?, replacementMessageID: String?) throws {
+        try revokeGrants([grantID], at: at, reason: reason, replacementMessageID: replacementMessageID)
+    }
+
+    /// Destroys the key material of the message's live grants among `grantIDs` and records
+    /// when and why, in one statement; returns how many it revoked.
+    @discardableResult
+    public func revokeGrants(_ grantIDs: [Int64], at: Date, reason: String?, replacementMessageID: String?) throws -> Int {
+        guard !grantIDs.isEmpty else { return 0 }
         try db.execute(
             sql: """
                 UPDATE grants SET sealed_share = NULL, wrapped_dek = NULL, revoked_at = ?, revoke_reason = ?,
-                replacement_message_id = ? WHERE id = ? AND revoked_at IS NULL
+                replacement_message_id = ?
+                WHERE message_id = ? AND revoked_at IS NULL AND id IN (SELECT value FROM json_each(?))
                 """,
-            arguments: [at, reason, replacementMessageID, grantID])
+            arguments: [at, reason, replacementMessageID, message.id, Self.jsonArray(grantIDs)])
+        return db.changesCount
     }
 
     /// Cancels a notification still held in the outbox; returns whether one was cancelled.
     public func cancelQueuedNotification(grantID: Int64) throws -> Bool {
+        try cancelQueuedNotifications(grantIDs: [grantID]) > 0
+    }
+
+    /// Cancels the notifications of `grantIDs` still held in the outbox (queued or waiting
+    /// for a retry), in one statement; returns how many it cancelled.
+    @discardableResult
+    public func cancelQueuedNotifications(grantIDs: [Int64]) throws -> Int {
+        guard !grantIDs.isEmpty else { return 0 }
         try db.execute(
             sql: """
                 UPDATE outbox SET state = 'cancelled', sealed_data = NULL
-                WHERE grant_id = ? AND kind = 'notification' AND state IN ('queued', 'retrying')
+                WHERE message_id = ? AND kind = 'notification' AND state IN ('queued', 'retrying')
+                AND grant_id IN (SELECT value FROM json_each(?))
                 """,
-            arguments: [grantID])
-        return db.changesCount > 0
+            arguments: [message.id, Self.jsonArray(grantIDs)])
+        return db.changesCount
     }
 
     /// Queues a notice or report.
     public func queue(_ mail: OutboxMailRecord) throws {
-        try mail.insert(db)
+        try queue([mail])
+    }
+
+    /// Queues notices and reports through one cached INSERT statement.
+    public func queue(_ mails: [OutboxMailRecord]) throws {
+        try VaultDatabase.insertOutboxMail(mails, in: db)
+    }
+
+    /// `[1,2,3]`: a list of ids for `json_each`, so one statement takes any number of them.
+    static func jsonArray(_ ids: [Int64]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
     }
 
     /// Deletes the message's sealed parts when no live grant is left; returns whether it did.

@@ -88,7 +88,7 @@ public final class SealedPartStore: Sendable {
         public private(set) var size: Int64 = 0
         private var unsyncedBytes = 0
         /// Bytes after which writeback is started in the background, so the final fsync is short.
-        private static let writebackInterval = 8 << 20
+        private static let writebackInterval = 4 << 20
 
         init(fd: Int32, path: String) {
             self.fd = fd

@@ -3,22 +3,85 @@ import GRDB
 
 extension VaultDatabase {
     /// The grant whose token hashes to `tokenHash`, with its message.
+    ///
+    /// Runs on every page view and every open, so it uses cached prepared statements
+    /// instead of building its SQL each time, and reads the two rows column by column
+    /// (`decodeGrant`, `decodeMessage`) instead of through `Codable`.
     public func grant(tokenHash: [UInt8]) async throws -> GrantLookup? {
         try await reader.read { db in
-            guard let grant = try GrantRecord.filter(GrantRecord.Columns.tokenHash == Data(tokenHash)).fetchOne(db),
-                let message = try MessageRecord.fetchOne(db, key: grant.messageId)
-            else { return nil }
-            return GrantLookup(grant: grant, message: message)
+            let grants = try db.cachedStatement(sql: "SELECT * FROM grants WHERE token_hash = ?")
+            guard let grantRow = try Row.fetchOne(grants, arguments: [Data(tokenHash)]) else { return nil }
+            let grant = try Self.decodeGrant(grantRow)
+            let messages = try db.cachedStatement(sql: "SELECT * FROM messages WHERE id = ?")
+            guard let messageRow = try Row.fetchOne(messages, arguments: [grant.messageId]) else { return nil }
+            return GrantLookup(grant: grant, message: try Self.decodeMessage(messageRow))
         }
+    }
+
+    /// The `grants` columns `decodeGrant` reads, in table order.
+    static let grantColumns = [
+        "id", "message_id", "token_hash", "recipient", "kind", "share_kid", "sealed_share", "wrapped_dek", "views",
+        "first_opened_at", "last_opened_at", "revoked_at", "revoke_reason", "notification_message_id",
+        "replacement_message_id",
+    ]
+    /// The `messages` columns `decodeMessage` reads, in table order.
+    static let messageColumns = [
+        "id", "sender", "sender_name", "sealed_subject", "subject_kid", "locale", "created_at", "expires_at",
+        "max_views", "deliver_after", "part_count", "supersedes", "verify",
+    ]
+
+    /// A grant row read column by column (by index: the names were checked first); the
+    /// same value `GrantRecord(row:)` gives.
+    ///
+    /// Why: `Codable` decoding with `convertFromSnakeCase` converts every column name on
+    /// every row and was a quarter of a page view's CPU. A row of any other shape (a
+    /// migration added a column this does not know, a NULL where none may be) goes through
+    /// `Codable`, so a schema change can make this slower but never wrong.
+    static func decodeGrant(_ row: Row) throws -> GrantRecord {
+        guard row.columnNames.elementsEqual(grantColumns), let messageID = row[1] as String?,
+            let tokenHash = row[2] as Data?, let recipient = row[3] as String?,
+            let kind = (row[4] as String?).flatMap(GrantRecord.Kind.init(rawValue:)),
+            let views = row[8] as Int?, let notification = row[13] as String?
+        else { return try GrantRecord(row: row) }
+        var grant = GrantRecord(
+            messageId: messageID, tokenHash: tokenHash, recipient: recipient, kind: kind, shareKid: "",
+            sealedShare: Data(), wrappedDek: Data(), notificationMessageId: notification)
+        grant.id = row[0]
+        grant.shareKid = row[5]
+        grant.sealedShare = row[6]
+        grant.wrappedDek = row[7]
+        grant.views = views
+        grant.firstOpenedAt = row[9]
+        grant.lastOpenedAt = row[10]
+        grant.revokedAt = row[11]
+        grant.revokeReason = row[12]
+        grant.replacementMessageId = row[14]
+        return grant
+    }
+
+    /// A message row read column by column; the same value `MessageRecord(row:)` gives
+    /// (see `decodeGrant` for why, and for the fallback).
+    static func decodeMessage(_ row: Row) throws -> MessageRecord {
+        guard row.columnNames.elementsEqual(messageColumns), let id = row[0] as String?,
+            let sender = row[1] as String?, let sealedSubject = row[3] as Data?,
+            let subjectKid = row[4] as String?, let locale = row[5] as String?,
+            let createdAt = row[6] as Date?, let deliverAfter = row[9] as Date?,
+            let partCount = row[10] as Int?, let verify = row[12] as Bool?
+        else { return try MessageRecord(row: row) }
+        return MessageRecord(
+            id: id, sender: sender, senderName: row[2], sealedSubject: sealedSubject,
+            subjectKid: subjectKid, locale: locale, createdAt: createdAt, expiresAt: row[7],
+            maxViews: row[8], deliverAfter: deliverAfter, partCount: partCount,
+            supersedes: row[11], verify: verify)
     }
 
     /// How many failed attempts were made with this token since `since`.
     public func failedAttempts(tokenHash: [UInt8], since: Date) async throws -> Int {
         try await reader.read { db in
-            try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(*) FROM access_events WHERE token_hash = ? AND at >= ? AND result = ?",
-                arguments: [Data(tokenHash), since, AccessEventRecord.Result.invalidKey.rawValue]) ?? 0
+            let statement = try db.cachedStatement(
+                sql: "SELECT COUNT(*) FROM access_events WHERE token_hash = ? AND result = ? AND at >= ?")
+            return try Int.fetchOne(
+                statement, arguments: [Data(tokenHash), AccessEventRecord.Result.invalidKey.rawValue, since]) ?? 0
         }
     }
 
@@ -28,16 +91,16 @@ extension VaultDatabase {
     /// the last view. Returns false (and counts nothing) when the grant is revoked or its
     /// views are used up.
     public func recordOpen(grantID: Int64, tokenHash: [UInt8], maxViews: Int?, at: Date) async throws -> Bool {
-        try await writer.write { db in
-            try db.execute(
+        let tokenHash = Data(tokenHash)
+        return try await writer.write { db in
+            let update = try db.cachedStatement(
                 sql: """
                     UPDATE grants SET views = views + 1, first_opened_at = COALESCE(first_opened_at, ?), last_opened_at = ?
                     WHERE id = ? AND revoked_at IS NULL AND (? IS NULL OR views < ?)
-                    """,
-                arguments: [at, at, grantID, maxViews, maxViews])
+                    """)
+            try update.execute(arguments: [at, at, grantID, maxViews, maxViews])
             guard db.changesCount == 1 else { return false }
-            var event = AccessEventRecord(grantId: grantID, tokenHash: Data(tokenHash), at: at, result: .opened)
-            try event.insert(db)
+            try Self.insertAccessEvent(db, grantID: grantID, tokenHash: tokenHash, at: at, result: .opened)
             return true
         }
     }
@@ -46,9 +109,18 @@ extension VaultDatabase {
     public func recordAccess(grantID: Int64?, tokenHash: [UInt8], at: Date, result: AccessEventRecord.Result)
         async throws
     {
+        let tokenHash = Data(tokenHash)
         try await writer.write { db in
-            var event = AccessEventRecord(grantId: grantID, tokenHash: Data(tokenHash), at: at, result: result)
-            try event.insert(db)
+            try Self.insertAccessEvent(db, grantID: grantID, tokenHash: tokenHash, at: at, result: result)
         }
+    }
+
+    /// One `access_events` row, through a cached statement.
+    private static func insertAccessEvent(
+        _ db: Database, grantID: Int64?, tokenHash: Data, at: Date, result: AccessEventRecord.Result
+    ) throws {
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO access_events (grant_id, token_hash, at, result) VALUES (?, ?, ?, ?)")
+        try insert.execute(arguments: [grantID, tokenHash, at, result.rawValue])
     }
 }

@@ -99,7 +99,11 @@ extension VaultDatabase {
     /// The header and size of one sealed part.
     public func sealedPart(messageID: String, index: Int) async throws -> SealedPartRecord? {
         try await reader.read { db in
-            try SealedPartRecord.fetchOne(db, key: ["message_id": messageID, "part_index": index])
+            // A cached statement: every open reads part 0, and building this query each time
+            // was a tenth of an open's CPU (docs/performance.md, HTTP).
+            let statement = try db.cachedStatement(
+                sql: "SELECT * FROM sealed_parts WHERE message_id = ? AND part_index = ?")
+            return try SealedPartRecord.fetchOne(statement, arguments: [messageID, index])
         }
     }
 

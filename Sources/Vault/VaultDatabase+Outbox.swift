@@ -52,15 +52,37 @@ extension VaultDatabase {
     /// Whether a mail is still queued and, for a notification, its grant still live: the
     /// last check before the transport is called.
     public func isStillDeliverable(mailID: String) throws -> Bool {
-        try reader.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT o.state IN ('queued', 'retrying', 'sending') AND (o.kind != 'notification' OR o.grant_id IS NULL OR g.revoked_at IS NULL)
-                    FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id WHERE o.id = ?
-                    """,
-                arguments: [mailID]) ?? false
+        try reader.read { db in try Self.isStillDeliverable(mailID: mailID, db) }
+    }
+
+    /// Marks `delivered` sent (when given) and tells whether `next` may still go out (when
+    /// given), in one write transaction.
+    ///
+    /// The outbox worker's per-mail step: the commit that records the mail the server just
+    /// accepted also answers the check of the mail after it, so the worker pays one durable
+    /// commit per mail and no separate read, and can run it while the next mail's envelope is
+    /// on the wire. Being a write transaction, the check is ordered against every revocation:
+    /// a revoke that committed before it is seen; one that commits after it comes after the
+    /// notification left, like a revoke of a mail already delivered. Returns false when there
+    /// is no `next`.
+    public func markDelivered(_ delivered: String?, at: Date, thenCheck next: String?) async throws -> Bool {
+        try await writer.write { db in
+            if let delivered {
+                try Self.markDelivered(mailID: delivered, at: at, reply: nil, db)
+            }
+            guard let next else { return false }
+            return try Self.isStillDeliverable(mailID: next, db)
         }
+    }
+
+    private static func isStillDeliverable(mailID: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT o.state IN ('queued', 'retrying', 'sending') AND (o.kind != 'notification' OR o.grant_id IS NULL OR g.revoked_at IS NULL)
+                FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id WHERE o.id = ?
+                """,
+            arguments: [mailID]) ?? false
     }
 
     /// The mails that carried the links of a message's grants (the notification, or for a
@@ -89,14 +111,16 @@ extension VaultDatabase {
 
     /// Marks a mail delivered and erases its sealed bytes, which held a personal link.
     public func markDelivered(mailID: String, at: Date, reply: String? = nil) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE outbox SET state = 'sent', sent_at = ?, sealed_data = NULL, attempts = attempts + 1,
-                    last_error = NULL, last_reply = ?, claimed_at = NULL WHERE id = ?
-                    """,
-                arguments: [at, reply, mailID])
-        }
+        try writer.write { db in try Self.markDelivered(mailID: mailID, at: at, reply: reply, db) }
+    }
+
+    private static func markDelivered(mailID: String, at: Date, reply: String?, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE outbox SET state = 'sent', sent_at = ?, sealed_data = NULL, attempts = attempts + 1,
+                last_error = NULL, last_reply = ?, claimed_at = NULL WHERE id = ?
+                """,
+            arguments: [at, reply, mailID])
     }
 
     /// Records a failed delivery attempt: the mail is `retrying` until `retryAt`, or fails

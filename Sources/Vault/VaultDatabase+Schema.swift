@@ -169,6 +169,13 @@ extension VaultDatabase {
                 t.column("verified_until", .datetime)
             }
         }
+        migrator.registerMigration("v6-access-events-failures") { db in
+            // The failed-attempt limit counts one token's `invalid_key` events in a time
+            // window; with only (token_hash, at) that query read every open of the token in
+            // the window, so each open got slower the more the link had been opened.
+            try db.create(
+                index: "access_events_failures", on: "access_events", columns: ["token_hash", "result", "at"])
+        }
         return migrator
     }
 }

@@ -30,19 +30,32 @@ struct BenchOptions {
     var skipSMTP = false
     /// Leave out the throughput figures (raw, crypto, full path, disk, vault).
     var skipThroughput = false
+    /// Seconds per wrk run of the HTTP figure (issue 5).
+    var httpSeconds = 10
+    /// Interleaved rounds of nginx, healthz, GET page and POST open; best and median are reported.
+    var httpRounds = 3
+    /// wrk's connections (`-c`) and threads (`-t`); the goal is stated at 32 and 2.
+    var httpConnections = 32
+    var httpThreads = 2
+    /// Leave out the HTTP figure.
+    var skipHTTP = false
 
     static let usage = """
         usage: retract-bench [--size-mib N] [--memory-sizes-mib N,N…] [--runs N] [--retract PATH]
                              [--work-dir DIR] [--markdown FILE] [--skip-memory]
                              [--revoke-recipients N] [--revoke-runs N] [--skip-revoke]
                              [--smtp-mails N] [--smtp-rounds N] [--skip-smtp] [--skip-throughput]
+                             [--http-seconds N] [--http-rounds N] [--http-connections N]
+                             [--http-threads N] [--skip-http]
 
         Measures, in one run: raw libsodium secretstream push/pull (the baseline), Retract's
         seal and open of one attachment (crypto path and full RetractService path), and the
         peak resident memory of `retract send` and `retract serve` for large attachments,
         revoking a message with many recipients (issue 3), and delivering notifications over
         SMTP to a local aiosmtpd sink against Python's smtplib (issue 4; needs /usr/bin/python3
-        with aiosmtpd, Tests/Support/smtp_sink.py and scripts/bench_smtplib.py).
+        with aiosmtpd, Tests/Support/smtp_sink.py and scripts/bench_smtplib.py), and wrk against
+        `retract serve` (GET /m/{token}, POST /m/{token}/open of a 2 KiB message) beside nginx
+        serving a static 2 KiB file (issue 5; needs Debian's wrk and nginx-light).
         Prints a table and a Markdown block for docs/performance.md. Needs a release build of
         both executables (swift build takes one --product; the last one wins):
           swift build -c release --product retract && swift build -c release --product retract-bench
@@ -61,6 +74,11 @@ struct BenchOptions {
           --smtp-rounds N         alternating Retract / smtplib rounds, best kept (default 3)
           --skip-smtp             leave out the SMTP delivery figures
           --skip-throughput       leave out the seal/open throughput figures
+          --http-seconds N        seconds per wrk run (default 10)
+          --http-rounds N         interleaved nginx / healthz / page / open rounds (default 3)
+          --http-connections N    wrk -c (default 32)
+          --http-threads N        wrk -t (default 2)
+          --skip-http             leave out the HTTP figure
         """
 
     /// Parses `arguments` (without the program name).
@@ -99,6 +117,11 @@ struct BenchOptions {
             case "--smtp-rounds": smtpRounds = try positive(option)
             case "--skip-smtp": skipSMTP = true
             case "--skip-throughput": skipThroughput = true
+            case "--http-seconds": httpSeconds = try positive(option)
+            case "--http-rounds": httpRounds = try positive(option)
+            case "--http-connections": httpConnections = try positive(option)
+            case "--http-threads": httpThreads = try positive(option)
+            case "--skip-http": skipHTTP = true
             case "--help", "-h":
                 print(Self.usage)
                 exit(0)

@@ -29,6 +29,8 @@ struct BenchReport {
     var revoke: RevokeBench.Result?
     /// Issue 4: SMTP delivery against smtplib; nil with --skip-smtp.
     var smtp: SMTPBench.Result?
+    /// Issue 5: wrk against `retract serve` and nginx; nil with --skip-http.
+    var http: HTTPBench.Result?
     var totalSeconds: Double = 0
 
     /// Revocation must commit, checkpoint and queue its notices within this many seconds.
@@ -107,7 +109,7 @@ struct BenchReport {
             guard !options.skipThroughput, row.judged, let baseline = row.baseline else { return true }
             return row.figure.ratio(to: baseline) >= Self.throughputGoal
         } && memory.allSatisfy { $0.sendPeakKiB < Self.memoryGoalKiB && $0.servePeakKiB < Self.memoryGoalKiB }
-            && revokePasses != false && refusalPasses != false && smtpPasses != false
+            && revokePasses != false && refusalPasses != false && smtpPasses != false && http?.passes != false
     }
 
     // MARK: - Terminal
@@ -161,7 +163,7 @@ struct BenchReport {
             lines.append(download)
             if let note = floorNote { lines.append("  " + note) }
         }
-        lines += revokeText + smtpText
+        lines += revokeText + smtpText + (http?.text ?? [])
         lines.append("")
         lines.append("Overall: \(passes ? "PASS" : "FAIL") (total \(String(format: "%.0f", totalSeconds)) s)")
         return lines.joined(separator: "\n")
@@ -188,7 +190,8 @@ struct BenchReport {
     /// The block pasted into docs/performance.md.
     var markdown: String {
         var lines: [String] = []
-        let skipped = options.skipThroughput || options.skipMemory || options.skipRevoke || options.skipSMTP
+        let skipped =
+            options.skipThroughput || options.skipMemory || options.skipRevoke || options.skipSMTP || options.skipHTTP
         lines.append(
             "Measured \(machine.date) at commit \(machine.commit) with \(skipped ? "a partial run" : "`make bench`")")
         lines.append(
@@ -261,7 +264,7 @@ struct BenchReport {
             lines.append("")
             lines.append(note)
         }
-        lines += revokeMarkdown + smtpMarkdown
+        lines += revokeMarkdown + smtpMarkdown + (http?.markdown ?? [])
         lines.append("")
         lines.append(
             "Overall: **\(passes ? "PASS" : "FAIL")**; the benchmark took \(String(format: "%.0f", totalSeconds)) s.")
@@ -299,7 +302,13 @@ extension BenchReport {
         if options.skipThroughput { parts.append("--skip-throughput") }
         if options.skipMemory { parts.append("--skip-memory") }
         if options.skipRevoke { parts.append("--skip-revoke") }
+        if !options.skipHTTP {
+            parts.append(
+                "--http-seconds \(options.httpSeconds) --http-rounds \(options.httpRounds) "
+                    + "--http-connections \(options.httpConnections) --http-threads \(options.httpThreads)")
+        }
         if options.skipSMTP { parts.append("--skip-smtp") }
+        if options.skipHTTP { parts.append("--skip-http") }
         return parts.joined(separator: " ")
     }
 
@@ -383,9 +392,9 @@ extension BenchReport {
                 Self.seconds(r.transportSeconds.min() ?? .infinity), "runs: \(all(r.transportSeconds)) s"
             ),
             (
-                "  same loop in withTaskExecutorPreference(transport.taskExecutor)",
-                Self.number(Double(r.mails) / (r.transportOnLoopSeconds.min() ?? .infinity)),
-                Self.seconds(r.transportOnLoopSeconds.min() ?? .infinity), "runs: \(all(r.transportOnLoopSeconds)) s"
+                "  deliverDueMail, sink not advertising PIPELINING",
+                Self.number(Double(r.mails) / (r.withoutPipeliningSeconds.min() ?? .infinity)),
+                Self.seconds(r.withoutPipeliningSeconds.min() ?? .infinity), "runs: \(all(r.withoutPipeliningSeconds)) s"
             ),
             (
                 "  deliverDueMail with a no-op transport (claims, checks, decrypt, markDelivered)",

@@ -9,10 +9,11 @@ import Sodium
 /// Retract's crypto path without the vault: `PartSealer` and `PartOpener` fed from a file in
 /// 64 KiB chunks the way `AttachmentSealer` and `AttachmentDownload` feed them.
 ///
-/// Sealing reads with read(2) into two reused buffers (one chunk of look-ahead tells the
-/// sealer which chunk is final) and takes each chunk as a fresh array, exactly as
-/// `AttachmentSealer.seal(file:…)` does; the ciphertext is then dropped instead of going to
-/// SQLite. Opening reads the sealed chunks from a file prepared once before the clock starts
+/// Sealing does the cipher work of `AttachmentSealer.seal(file:…)` on one thread, with no
+/// I/O thread and no vault: 16 chunks at a time are read with read(2) into one reused slot
+/// buffer, each plaintext chunk one byte past where its sealed chunk starts, and sealed in
+/// place (`PartSealer.sealChunkInPlace`), as the sealer does; the sealed slot is then dropped
+/// instead of being written (or, untimed, written to the file the opening runs read). Opening reads the sealed chunks from a file prepared once before the clock starts
 /// and opens each into a fresh array, as `AttachmentDownload.nextChunk()` does with a chunk
 /// from the vault. The files are fresh in the page cache, so no disk read is timed.
 struct PartStreamBench {
@@ -25,6 +26,8 @@ struct PartStreamBench {
     private let dataKey = DataKey.generate()
     private let messageID = MessageID.random()
     private var header: [UInt8] = []
+    /// Chunks per read, as `AttachmentSealer.chunksPerSlot`.
+    private static let chunksPerSlot = 16
 
     /// Seals `file` once, untimed, into `sealedFile` for the opening runs.
     init(file: String, sealedFile: String) throws(BenchError) {
@@ -53,37 +56,62 @@ struct PartStreamBench {
         return seconds
     }
 
-    /// The `AttachmentSealer.seal(file:…)` loop with the vault writes left out; with
-    /// `output`, the chunks are appended to that file (untimed preparation for opening).
+    /// The `AttachmentSealer.seal(file:…)` cipher loop with the I/O thread and the vault left
+    /// out; with `output`, each sealed slot is appended to that file (untimed preparation for
+    /// opening).
     private func seal(writingTo output: Int32?) throws(BenchError) -> (total: Int64, header: [UInt8]) {
         let fd = try POSIX.openForReading(file)
         defer { close(fd) }
         let sealer = PartSealer(dataKey: dataKey, messageID: messageID, partIndex: 1)
-        let size = SealFormat.chunkSize
-        var current = [UInt8](repeating: 0, count: size)
-        var next = [UInt8](repeating: 0, count: size)
-        var currentCount = try readFull(fd, into: &current, path: file)
+        let chunkSize = SealFormat.chunkSize
+        let sealedSize = SealFormat.sealedChunkSize
+        let chunksPerSlot = Self.chunksPerSlot
+        let slot = UnsafeMutableRawBufferPointer.allocate(byteCount: chunksPerSlot * sealedSize, alignment: 4096)
+        defer { slot.deallocate() }
+        /// Reads up to one slot of plaintext chunks into their places; returns the byte count.
+        func fill() throws(BenchError) -> Int {
+            var bytes = 0
+            for index in 0..<chunksPerSlot {
+                let start = index * sealedSize + 1
+                let got = try POSIX.readFull(
+                    fd, into: UnsafeMutableRawBufferPointer(rebasing: slot[start..<(start + chunkSize)]), path: file)
+                bytes += got
+                if got < chunkSize { break }
+            }
+            return bytes
+        }
+        var bytes = try fill()
         var total: Int64 = 0
         while true {
-            let nextCount = currentCount == size ? try readFull(fd, into: &next, path: file) : 0
-            let isFinal = nextCount == 0
-            let ciphertext: [UInt8]
-            do {
-                ciphertext = try current.withUnsafeBytes { buffer in
-                    try sealer.sealChunk(UnsafeRawBufferPointer(rebasing: buffer[0..<currentCount]), isFinal: isFinal)
+            let chunks = max(1, (bytes + chunkSize - 1) / chunkSize)
+            var isLastSlot = bytes < chunksPerSlot * chunkSize
+            var sealedBytes = 0
+            for index in 0..<chunks {
+                let count = min(chunkSize, bytes - index * chunkSize)
+                let isLastChunk = index == chunks - 1
+                if isLastChunk && !isLastSlot {
+                    // The file may end right here: look one byte ahead, then step back.
+                    var probe: UInt8 = 0
+                    let got = read(fd, &probe, 1)
+                    guard got >= 0 else { throw BenchError("cannot read \(file): \(POSIX.lastError)") }
+                    isLastSlot = got == 0
+                    if got == 1 { lseek(fd, -1, SEEK_CUR) }
                 }
-            } catch {
-                throw BenchError("PartSealer refused a chunk: \(error)")
+                let start = index * sealedSize
+                do {
+                    sealedBytes += try sealer.sealChunkInPlace(
+                        UnsafeMutableRawBufferPointer(rebasing: slot[start..<(start + count + SealFormat.chunkOverhead)]),
+                        plaintextCount: count, isFinal: isLastChunk && isLastSlot)
+                } catch {
+                    throw BenchError("PartSealer refused a chunk: \(error)")
+                }
             }
             if let output {
-                try ciphertext.withBytes { (bytes) throws(BenchError) in
-                    try POSIX.writeAll(output, bytes, path: sealedFile)
-                }
+                try POSIX.writeAll(output, UnsafeRawBufferPointer(rebasing: slot[0..<sealedBytes]), path: sealedFile)
             }
-            total += Int64(currentCount)
-            if isFinal { break }
-            swap(&current, &next)
-            currentCount = nextCount
+            total += Int64(bytes)
+            if isLastSlot { break }
+            bytes = try fill()
         }
         return (total, sealer.header)
     }

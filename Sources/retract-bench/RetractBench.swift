@@ -40,7 +40,8 @@ struct RetractBench {
     }
 
     static func run(_ options: BenchOptions) async throws {
-        let retract = try options.skipMemory ? "" : retractExecutable(options)
+        let retract = try options.skipMemory && options.skipHTTP ? "" : retractExecutable(options)
+        if !options.skipHTTP { _ = try HTTPBench.tools() }
         let launcher = ownExecutable()
         let scratch = try makeScratchDirectory(in: options.workDirectory)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -125,12 +126,22 @@ struct RetractBench {
             ).run()
         }
 
+        var http: HTTPBench.Result?
+        if !options.skipHTTP {
+            let directory = scratch.appendingPathComponent("http")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            http = try HTTPBench(
+                retract: retract, directory: directory, duration: options.httpSeconds, rounds: options.httpRounds,
+                connections: options.httpConnections, threads: options.httpThreads
+            ).run()
+        }
+
         var report = BenchReport(
             options: options, machine: machine, rawPush: figure("push"), rawPull: figure("pull"),
             cryptoSeal: figure("seal"), cryptoOpen: figure("open"), serviceSeal: figure("send"),
             serviceOpen: figure("download"), footprint: footprint, diskWrite: figure("disk"),
             vaultWrite: figure("vaultWrite"), vaultRead: figure("vaultRead"), memory: memory, revoke: revoke,
-            smtp: smtp)
+            smtp: smtp, http: http)
         report.totalSeconds = Stopwatch.seconds(clock.now - start)
         print(report.text)
         print("")

@@ -9,7 +9,9 @@ import Seal
 /// `retract open LINK`: the recipient's command-line reader.
 ///
 /// Sends the link key in a POST body, exactly as the reader page does; the key never goes
-/// into a URL or a log.
+/// into a URL or a log. A message sent with `--verify` needs the code mailed to the
+/// recipient: `--send-code` asks for one, `--code` passes it (there is no prompt, so the
+/// command stays scriptable); without them the command says so and stops.
 struct OpenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "open", abstract: "Open a Retract link and print the message; save attachments with --out.")
@@ -17,6 +19,8 @@ struct OpenCommand: AsyncParsableCommand {
     @Argument(help: "The link, as it arrived in the mail.") var link: String
     @Option(help: "Save the attachments into this directory.") var out: String?
     @Flag(help: "Print the message as JSON.") var json = false
+    @Option(help: "The 6-digit code mailed to you, for a message sent with --verify.") var code: String?
+    @Flag(help: "Mail a verification code to the recipient's address, then stop.") var sendCode = false
 
     struct Opened: Codable {
         struct Attachment: Codable {
@@ -39,6 +43,18 @@ struct OpenCommand: AsyncParsableCommand {
         let error: String
         let message: String
         let reason: String?
+        let sentTo: String?
+    }
+
+    struct CodeSent: Decodable {
+        let sentTo: String?
+        let expiresAt: Date?
+    }
+
+    /// The JSON body of every request: the key, and the code when one was given.
+    struct KeyBody: Encodable {
+        let key: String
+        let code: String?
     }
 
     func run() async throws {
@@ -53,7 +69,15 @@ struct OpenCommand: AsyncParsableCommand {
                 throw OpenCommandError("that is not a Retract link (expected …/m/<token>#<key>)")
             }
             let base = String(link[..<range.lowerBound])
-            let body = try JSONEncoder().encode(["key": parsed.linkKey.base64url])
+            if code != nil && sendCode {
+                throw OpenCommandError(
+                    "--code and --send-code cannot be used together: ask for a code first, then open with it")
+            }
+            let body = try JSONEncoder().encode(KeyBody(key: parsed.linkKey.base64url, code: code))
+            if sendCode {
+                try await requestCode(base: base, parsed: parsed, body: body)
+                return
+            }
             let (data, response) = try await post("\(base)/m/\(parsed.token.base64url)/open", body: body)
             guard response.statusCode == 200 else { throw refusal(data, status: response.statusCode) }
             let decoder = JSONDecoder()
@@ -93,7 +117,7 @@ struct OpenCommand: AsyncParsableCommand {
         for (_, path) in targets where FileManager.default.fileExists(atPath: path) {
             throw OpenCommandError("\(path) already exists; choose another --out directory")
         }
-        let body = try JSONEncoder().encode(["key": parsed.linkKey.base64url])
+        let body = try JSONEncoder().encode(KeyBody(key: parsed.linkKey.base64url, code: code))
         var saved: [String] = []
         for (attachment, path) in targets {
             var request = URLRequest(url: try url("\(base)/m/\(parsed.token.base64url)/attachments/\(attachment.index)"))
@@ -111,6 +135,22 @@ struct OpenCommand: AsyncParsableCommand {
             saved.append(path)
         }
         return saved
+    }
+
+    /// `--send-code`: asks the server to mail a code to the recipient's own address.
+    private func requestCode(base: String, parsed: Link, body: Data) async throws {
+        let (data, response) = try await post("\(base)/m/\(parsed.token.base64url)/code", body: body)
+        guard response.statusCode == 200 else { throw refusal(data, status: response.statusCode) }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        let sent = try decoder.decode(CodeSent.self, from: data)
+        guard let address = sent.sentTo else {
+            Console.note("this message opens without a code; run retract open without --send-code")
+            return
+        }
+        Console.out("a 6-digit code was mailed to \(address); it works until \(Console.date(sent.expiresAt))")
+        Console.note("open the message with: retract open LINK --code NNNNNN")
     }
 
     private func post(_ address: String, body: Data) async throws -> (Data, HTTPURLResponse) {
@@ -135,8 +175,16 @@ struct OpenCommand: AsyncParsableCommand {
     }
 
     private func refusal(_ data: Data, status: Int) -> OpenCommandError {
-        guard let refusal = try? JSONDecoder().decode(Refusal.self, from: data) else {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let refusal = try? decoder.decode(Refusal.self, from: data) else {
             return OpenCommandError("the server answered HTTP \(status)")
+        }
+        if refusal.error == "code_required" {
+            return OpenCommandError(
+                "this message opens only with a 6-digit code mailed to \(refusal.sentTo ?? "the recipient"): "
+                    + "open the link in a browser, or run retract open LINK --send-code, "
+                    + "then retract open LINK --code NNNNNN")
         }
         var message = "\(refusal.message) (\(refusal.error), HTTP \(status))"
         if let reason = refusal.reason { message += "; reason: \(reason)" }

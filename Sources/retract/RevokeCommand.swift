@@ -28,22 +28,31 @@ struct RevokeCommand: AsyncParsableCommand {
             let replacement = try replacementRequest()
             let service = try RetractService.open(
                 try global.configuration(publicURL: publicURL), logger: CommandLogger.make())
-            let report = try await service.revoke(
+            // The report is printed as soon as the keys are gone and the notices queued; the
+            // notices are delivered afterwards, before the command exits, as `retract send`
+            // delivers its notifications. A mail that cannot go out now stays queued for
+            // `retract serve`'s worker.
+            let report = try await service.revokeQueuingNotices(
                 RevokeRequest(
                     messageID: id, recipients: recipient, reason: reason, notify: policy, replacement: replacement))
-            if json { return try Console.json(report) }
-            Console.out("message \(report.id) revoked at \(Console.date(report.revokedAt))")
-            for row in report.recipients {
-                let opened = row.openedAt.map { "opened \(Console.date($0))" } ?? "never opened"
-                let state = row.alreadyRevoked ? "already revoked" : Self.describe(row.outcome)
-                Console.out("  \(row.address)  \(state)  \(opened)  notice: \(row.notice)")
-            }
-            if let replacementID = report.replacementId {
-                Console.out("corrected version sent as message \(replacementID)")
-            }
-            if report.recipients.allSatisfy(\.alreadyRevoked) {
-                Console.note("everything named was already revoked; nothing was sent")
-            }
+            try printReport(report)
+            _ = await service.deliverDueMail()
+        }
+    }
+
+    private func printReport(_ report: RecallReport) throws {
+        if json { return try Console.json(report) }
+        Console.out("message \(report.id) revoked at \(Console.date(report.revokedAt))")
+        for row in report.recipients {
+            let opened = row.openedAt.map { "opened \(Console.date($0))" } ?? "never opened"
+            let state = row.alreadyRevoked ? "already revoked" : Self.describe(row.outcome)
+            Console.out("  \(row.address)  \(state)  \(opened)  notice: \(row.notice)")
+        }
+        if let replacementID = report.replacementId {
+            Console.out("corrected version sent as message \(replacementID)")
+        }
+        if report.recipients.allSatisfy(\.alreadyRevoked) {
+            Console.note("everything named was already revoked; nothing was sent")
         }
     }
 

@@ -23,6 +23,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Locale of the mails and pages: en or zh-Hans.") var locale: String = "en"
     @Option(help: "Base of the links (env RETRACT_PUBLIC_URL, default http://127.0.0.1:8080).") var publicURL: String?
     @Flag(help: "Refuse to send when a pre-send check warns.") var strict = false
+    @Flag(help: "Open only with a 6-digit code mailed to the recipient when they open the link.") var verify = false
     @Flag(help: "Print each recipient's personal link (secret).") var showLinks = false
     @Flag(help: "Print the result as JSON.") var json = false
 
@@ -35,7 +36,7 @@ struct SendCommand: AsyncParsableCommand {
                 attachments: attach.map { URL(fileURLWithPath: $0) },
                 expiresIn: try DurationText.seconds(expires, option: "--expires"), maxViews: maxViews,
                 delay: try delay.map { try DurationText.seconds($0, option: "--delay") }, locale: locale,
-                strict: strict)
+                strict: strict, verify: verify)
             let receipt = try await service.send(draft)
             for finding in receipt.findings {
                 finding.severity == .warning ? Console.warning(finding.message) : Console.note(finding.message)

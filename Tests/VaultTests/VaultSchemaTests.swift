@@ -162,7 +162,13 @@ struct SealedPartFileTests {
             let pool = try DatabasePool(path: path, configuration: VaultDatabase.configuration)
             try VaultDatabase.migrator(parts: parts).migrate(pool, upTo: "v3-delivery")
             try await pool.write { db in
-                try message().insert(db)
+                // Only the columns a v3 vault has: today's MessageRecord carries later ones.
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (id, sender, sealed_subject, subject_kid, locale, created_at, deliver_after, part_count)
+                        VALUES (?, 'alice@corp.test', ?, 'k', 'en', ?, ?, 2)
+                        """,
+                    arguments: [id, Data([1, 2, 3]), Date(), Date()])
                 try SealedPartRecord(messageId: id, partIndex: 0, header: Data(count: 24), chunkCount: 2, plaintextSize: 65_540)
                     .insert(db)
                 try db.execute(

@@ -1,0 +1,154 @@
+import Foundation
+import Sodium
+import Vault
+
+extension RetractService {
+    /// Failed sign-ins allowed per account inside `signInWindow`.
+    public static let signInLimitPerAccount = 5
+    /// Failed sign-ins allowed per client address inside `signInWindow`.
+    public static let signInLimitPerClient = 20
+    /// The window the sign-in limits count over: 15 minutes.
+    public static let signInWindow: TimeInterval = 15 * 60
+
+    /// The rate-limit scope of failed sign-ins per account.
+    static let signInAccountScope = "signin-account"
+    /// The rate-limit scope of failed sign-ins per client address.
+    static let signInClientScope = "signin-client"
+
+    /// The limiter over this vault's persisted failure events.
+    public var rateLimiter: RateLimiter { RateLimiter(vault: vault) }
+
+    /// Signs a sender in with their password and starts a web session.
+    ///
+    /// Refused with `tooManyAttempts` once the account has 5 failures, or the client address
+    /// 20, in the last 15 minutes (checked before the password, counted in the vault so the
+    /// limit survives a restart). An unknown address costs the same Argon2id verification
+    /// as a known one (against a dummy hash) and gives the same answer as a wrong password.
+    public func signIn(address: String, password: String, client: String) async throws(SignInFailure) -> WebSignIn {
+        let at = now()
+        let accountSubject = address.trimmingCharacters(in: .whitespaces).lowercased()
+        let limiter = rateLimiter
+        let outcome = await PasswordWork.run { [self] in
+            checkedCredentials(
+                accountSubject: accountSubject, password: password, client: client, at: at, limiter: limiter)
+        }
+        let record = try outcome.get()
+
+        let secret = Random.bytes(32)
+        let cookieValue = Base64URL.encode(secret)
+        do {
+            try vault.insertWebSession(
+                WebSessionRecord(idHash: Data(Self.sessionIDHash(secret)), sender: record.address, at: at))
+            try await limiter.reset(scope: Self.signInAccountScope, subject: accountSubject)
+            _ = try vault.deleteWebSessions(lastSeenBefore: at.addingTimeInterval(-configuration.sessionIdleTimeout))
+        } catch {
+            logger.error("web session not stored", metadata: ["error": "\(error)"])
+            throw .invalidCredentials
+        }
+        logger.info("signed in", metadata: ["sender": "\(record.address)"])
+        return WebSignIn(account: SenderAccount(record), cookieValue: cookieValue, csrfToken: Self.csrfToken(secret))
+    }
+
+    /// Checks the limits, verifies the password and counts a failure, with no suspension in
+    /// between (it runs on `PasswordWork`'s queue, one sign-in at a time).
+    private func checkedCredentials(
+        accountSubject: String, password: String, client: String, at: Date, limiter: RateLimiter
+    ) -> Result<SenderRecord, SignInFailure> {
+        do {
+            let waits = [
+                try limiter.retryAfterNow(
+                    scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
+                    window: Self.signInWindow, now: at),
+                try limiter.retryAfterNow(
+                    scope: Self.signInClientScope, subject: client, limit: Self.signInLimitPerClient,
+                    window: Self.signInWindow, now: at),
+            ].compactMap { $0 }
+            if let wait = waits.max() { return .failure(.tooManyAttempts(retryAfter: wait)) }
+        } catch {
+            logger.error("sign-in rate limit unreadable", metadata: ["error": "\(error)"])
+            return .failure(.invalidCredentials)
+        }
+        let record = try? vault.sender(address: accountSubject)
+        let stored = record?.passwordHash
+        let matches = PasswordHash.verify(password, against: stored ?? Self.dummyPasswordHash) && stored != nil
+        guard let record, matches else {
+            do {
+                try limiter.recordFailureNow(scope: Self.signInAccountScope, subject: accountSubject, at: at)
+                try limiter.recordFailureNow(scope: Self.signInClientScope, subject: client, at: at)
+            } catch {
+                logger.error("sign-in failure not recorded", metadata: ["error": "\(error)"])
+            }
+            logger.notice("sign-in refused", metadata: ["client": "\(client)"])
+            return .failure(.invalidCredentials)
+        }
+        return .success(record)
+    }
+
+    /// The live session a cookie names, or nil when the cookie is unknown, malformed, signed
+    /// out or idle for longer than `configuration.sessionIdleTimeout`.
+    ///
+    /// Each call counts as activity: the idle timeout starts again.
+    public func webSession(cookieValue: String) async -> WebSessionState? {
+        guard let secret = Self.sessionSecret(cookieValue) else { return nil }
+        let idHash = Data(Self.sessionIDHash(secret))
+        let at = now()
+        do {
+            guard let (session, sender) = try vault.webSession(idHash: idHash) else { return nil }
+            guard at.timeIntervalSince(session.lastSeenAt) <= configuration.sessionIdleTimeout else {
+                try vault.deleteWebSession(idHash: idHash)
+                return nil
+            }
+            try vault.touchWebSession(idHash: idHash, at: at)
+            return WebSessionState(
+                account: SenderAccount(sender), csrfToken: Self.csrfToken(secret), locale: session.locale)
+        } catch {
+            logger.error("web session lookup failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Stores the language a session chose (nil goes back to the browser's choice).
+    public func setWebSessionLocale(cookieValue: String, locale: String?) async {
+        guard let secret = Self.sessionSecret(cookieValue) else { return }
+        do {
+            try vault.setWebSessionLocale(idHash: Data(Self.sessionIDHash(secret)), locale: locale)
+        } catch {
+            logger.error("web session locale not stored", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Ends the session a cookie names; unknown cookies are ignored.
+    public func signOut(cookieValue: String) async {
+        guard let secret = Self.sessionSecret(cookieValue) else { return }
+        do {
+            try vault.deleteWebSession(idHash: Data(Self.sessionIDHash(secret)))
+        } catch {
+            logger.error("sign-out failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// The 32 bytes of a well-formed cookie value.
+    static func sessionSecret(_ cookieValue: String) -> [UInt8]? {
+        guard cookieValue.utf8.count == Base64URL.encodedLength(byteCount: 32),
+            let bytes = try? Base64URL.decode(cookieValue), bytes.count == 32
+        else { return nil }
+        return bytes
+    }
+
+    /// What the vault stores of a session: BLAKE2b-256 over a fixed context and the secret.
+    static func sessionIDHash(_ secret: [UInt8]) -> [UInt8] {
+        GenericHash.hash(Array("retract/web-session/v1".utf8), secret)
+    }
+
+    /// The session's CSRF token: BLAKE2b keyed by the cookie secret over a fixed context,
+    /// so it is stable for the session, differs between sessions, and needs no storage.
+    static func csrfToken(_ secret: [UInt8]) -> String {
+        var hash = GenericHash(key: SecureBytes(copying: secret))
+        hash.update(Array("retract/csrf/v1".utf8))
+        return Base64URL.encode(hash.finalize())
+    }
+
+    /// An Argon2id hash of a random password nobody knows, verified against for unknown
+    /// addresses so they take as long as known ones.
+    static let dummyPasswordHash: String = (try? PasswordHash.hash(Base64URL.encode(Random.bytes(32)))) ?? ""
+}

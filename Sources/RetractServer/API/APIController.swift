@@ -1,0 +1,214 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import RetractCore
+
+/// The sender API under `/api/v1`: send, list, show, revoke and cancel messages.
+///
+/// Every route runs as the sender `BearerAuthMiddleware` authenticated and sees only that
+/// sender's messages (another sender's id is the same 404 as an unknown one). Failures are
+/// RFC 9457 problems (`APIProblemMiddleware`). The routes come from `APIRoute`, the table
+/// `docs/openapi.yaml` is checked against.
+struct APIController: Sendable {
+    let service: RetractService
+    /// Largest request body accepted, attachments included (`RETRACT_MAX_UPLOAD`).
+    let uploadLimit: Int
+
+    /// Default upload limit: 100 MiB.
+    static let defaultUploadLimit = 100 << 20
+    /// Largest JSON body of the routes that take no files.
+    static let maxJSONSize = 2 << 20
+
+    /// The routes, one per `APIRoute`.
+    var endpoints: RouteCollection<APIRequestContext> {
+        let routes = RouteCollection(context: APIRequestContext.self)
+        for route in APIRoute.allCases {
+            routes.on(route.path, method: route.method, use: handler(route))
+        }
+        return routes
+    }
+
+    /// Mounts the API on a router: the problem and bearer middleware, then the routes; first
+    /// clears upload folders a crash left behind.
+    func register(on router: Router<BasicRequestContext>) {
+        UploadDirectory.removeStale(in: service.configuration.dataDirectory)
+        router.group(RouterPath(APIRoute.prefix), context: APIRequestContext.self)
+            .add(middleware: APIProblemMiddleware<APIRequestContext>())
+            .add(middleware: BearerAuthMiddleware(service: service))
+            .addRoutes(endpoints)
+    }
+
+    /// The upload limit from `RETRACT_MAX_UPLOAD` (bytes, or with a K, M or G suffix), or the default.
+    static func uploadLimit(environment: [String: String]) throws -> Int {
+        guard let text = environment["RETRACT_MAX_UPLOAD"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            return defaultUploadLimit
+        }
+        let units: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        let unit = text.last.flatMap { units[Character($0.lowercased())] }
+        guard let number = Int(unit == nil ? text : String(text.dropLast())), number > 0, number < 1 << 40 else {
+            throw RetractServerError(
+                "RETRACT_MAX_UPLOAD \(text.debugDescription) is not a size; use bytes or a number with K, M or G, like 100M"
+            )
+        }
+        return number * (unit ?? 1)
+    }
+
+    private func handler(_ route: APIRoute) -> @Sendable (Request, APIRequestContext) async throws -> Response {
+        switch route {
+        case .createMessage: create
+        case .listMessages: list
+        case .showMessage: show
+        case .revokeMessage: revoke
+        case .cancelMessage: cancel
+        }
+    }
+
+    // MARK: - Handlers
+
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireSender()
+        let contentType = request.headers[.contentType] ?? ""
+        let mediaType = HeaderParameters(contentType).value.lowercased()
+        let form: MessageForm
+        var uploads: UploadDirectory?
+        defer { uploads?.remove() }
+        switch mediaType {
+        case "application/json":
+            form = try MessageForm(json: try JSONFields(try await readJSON(request)))
+        case "multipart/form-data":
+            let boundary = try APIMultipartReader.boundary(contentType: contentType)
+            let directory = try UploadDirectory(dataDirectory: service.configuration.dataDirectory)
+            uploads = directory
+            form = try await APIMultipartReader(boundary: boundary, limit: uploadLimit, uploads: directory)
+                .read(request.body)
+        default:
+            throw APIProblem.unsupportedMediaType(
+                "send the message as application/json, or as multipart/form-data to attach files")
+        }
+        let draft = try form.draft(for: account)
+        let receipt: SendReceipt
+        do {
+            receipt = try await service.send(draft)
+        } catch let error as RetractError where error.code == .blockedByFindings {
+            throw APIProblem.blockedByFindings(form.findings(for: draft))
+        }
+        var response = JSONResponse.make(.created, CreatedMessage(receipt))
+        response.headers[.location] = "\(APIRoute.prefix)/messages/\(receipt.messageID)"
+        return response
+    }
+
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireSender()
+        return JSONResponse.make(.ok, MessageList(messages: try service.list(sender: account.address)))
+    }
+
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireSender()
+        let id = try messageID(context)
+        return JSONResponse.make(.ok, try service.status(messageID: id, sender: account.address))
+    }
+
+    @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireSender()
+        let id = try messageID(context)
+        let revokeRequest = try await revokeRequest(request, messageID: id)
+        return JSONResponse.make(.ok, try await service.revoke(revokeRequest, sender: account.address))
+    }
+
+    @Sendable func cancel(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let account = try context.requireSender()
+        let id = try messageID(context)
+        return JSONResponse.make(.ok, try await service.cancel(messageID: id, sender: account.address))
+    }
+
+    // MARK: - Requests
+
+    private func messageID(_ context: APIRequestContext) throws(APIProblem) -> String {
+        guard let id = context.parameters.get("id"), !id.isEmpty else { throw .messageNotFound("") }
+        return id
+    }
+
+    /// A JSON body of at most `maxJSONSize` bytes (and the upload limit); larger is a 413,
+    /// unparseable a 400.
+    private func readJSON(_ request: Request) async throws -> JSONValue {
+        let limit = min(uploadLimit, Self.maxJSONSize)
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIProblem.tooLarge(
+                limit: limit, hint: limit < Self.maxJSONSize ? APIProblem.uploadHint : APIProblem.jsonHint)
+        }
+        return try JSONValue.parse(Data(buffer: buffer))
+    }
+
+    /// `{recipients, reason, notify, replacement: {subject, body}}`; an empty body revokes
+    /// every recipient with notices to all.
+    private func revokeRequest(_ request: Request, messageID: String) async throws -> RevokeRequest {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maxJSONSize)
+        } catch is NIOTooManyBytesError {
+            throw APIProblem.tooLarge(limit: Self.maxJSONSize, hint: APIProblem.jsonHint)
+        }
+        guard buffer.readableBytes > 0 else { return RevokeRequest(messageID: messageID) }
+        let mediaType = HeaderParameters(request.headers[.contentType] ?? "").value.lowercased()
+        guard mediaType == "application/json" else {
+            throw APIProblem.unsupportedMediaType("send the revocation as application/json")
+        }
+        let fields = try JSONFields(try JSONValue.parse(Data(buffer: buffer)))
+        try fields.rejectUnknown(allowed: ["recipients", "reason", "notify", "replacement"])
+        var notify = RevokeRequest.NoticePolicy.all
+        if let text = try fields.string("notify") {
+            guard let policy = RevokeRequest.NoticePolicy(rawValue: text) else {
+                throw APIProblem.invalidField("notify", "notify must be one of all, opened, none")
+            }
+            notify = policy
+        }
+        var replacement: RevokeRequest.Replacement?
+        if let object = try fields.object("replacement") {
+            try object.rejectUnknown(allowed: ["subject", "body"])
+            guard let body = try object.string("body") else {
+                throw APIProblem.invalidField(
+                    "replacement.body", "replacement.body is missing; give the corrected text")
+            }
+            replacement = .init(subject: try object.string("subject"), body: body)
+        }
+        return RevokeRequest(
+            messageID: messageID, recipients: try fields.strings("recipients"), reason: try fields.string("reason"),
+            notify: notify, replacement: replacement)
+    }
+
+    // MARK: - Responses
+
+    /// The answer to `POST /messages`: the id, each recipient's delivery and the findings.
+    /// Personal links are never in it: they are secret and reach only their recipient.
+    struct CreatedMessage: Encodable {
+        struct Recipient: Encodable {
+            let address: String
+            let kind: String
+            let delivery: String
+        }
+
+        let id: String
+        let recipients: [Recipient]
+        let findings: [Finding]
+        let deliverAfter: Date
+        let expiresAt: Date?
+
+        init(_ receipt: SendReceipt) {
+            id = receipt.messageID
+            recipients = receipt.recipients.map { .init(address: $0.address, kind: $0.kind, delivery: $0.delivery) }
+            findings = receipt.findings
+            deliverAfter = receipt.deliverAfter
+            expiresAt = receipt.expiresAt
+        }
+    }
+
+    /// The answer to `GET /messages`.
+    struct MessageList: Encodable {
+        let messages: [MessageSummary]
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A private folder for one request's uploaded files, under `<data-dir>/uploads/`.
+///
+/// Files are streamed here as they arrive (never held whole in memory), readable only by the
+/// service (folder 0700, files 0600), and the folder is removed when the request ends,
+/// whether the message was sent or refused: the vault keeps only the sealed copy.
+final class UploadDirectory {
+    /// The request's folder.
+    let url: URL
+    private var fileCount = 0
+
+    /// Creates `<dataDirectory>/uploads/<random>/`.
+    init(dataDirectory: URL) throws {
+        let uploads = dataDirectory.appendingPathComponent("uploads")
+        try Self.makePrivateDirectory(uploads)
+        url = uploads.appendingPathComponent(UUID().uuidString.lowercased())
+        try Self.makePrivateDirectory(url)
+    }
+
+    /// Removes request folders older than `age` that a crash left behind (a live request's
+    /// folder is young, so another process sharing the data directory keeps its uploads).
+    static func removeStale(in dataDirectory: URL, olderThan age: TimeInterval = 86_400) {
+        let uploads = dataDirectory.appendingPathComponent("uploads")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads.path)) ?? []
+        for name in names {
+            let folder = uploads.appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date
+            if let modified, modified < Date().addingTimeInterval(-age) {
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
+    }
+
+    /// Removes the folder and every file in it.
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    /// A new, empty file that will carry `fileName` as the attachment's name; each file gets
+    /// a subfolder of its own so two uploads may share a name.
+    func createFile(named fileName: String) throws -> UploadFile {
+        fileCount += 1
+        let folder = url.appendingPathComponent(String(fileCount))
+        try Self.makePrivateDirectory(folder)
+        return try UploadFile(url: folder.appendingPathComponent(Self.safeName(fileName)))
+    }
+
+    /// The client's file name made safe as one path component: no folders, no control
+    /// characters, no leading dots, at most 200 bytes; `attachment` when nothing is left.
+    static func safeName(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        var cleaned = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+            .trimmingCharacters(in: .whitespaces)
+        while cleaned.hasPrefix(".") { cleaned.removeFirst() }
+        while cleaned.utf8.count > 200 { cleaned.removeFirst() }
+        return cleaned.isEmpty ? "attachment" : cleaned
+    }
+
+    private static func makePrivateDirectory(_ url: URL) throws {
+        try FileManager.default.createDirectory(
+            at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+}
+
+/// One uploaded file being written: created exclusively with mode 0600, appended to chunk by
+/// chunk as the request body arrives.
+final class UploadFile {
+    /// Where the file is.
+    let url: URL
+    private var descriptor: Int32
+    /// Bytes written so far.
+    private(set) var size = 0
+
+    init(url: URL) throws {
+        self.url = url
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw UploadError(
+                "cannot create an upload file (errno \(errno)); check that the data directory is writable")
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 { _ = posixClose(descriptor) }
+    }
+
+    /// Appends bytes to the file.
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = posixWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw UploadError(
+                    "cannot write an upload file (errno \(errno)); check the free space of the data directory")
+            }
+            offset += written
+        }
+        size += bytes.count
+    }
+
+    /// Closes the file; it is complete.
+    func close() throws {
+        guard descriptor >= 0 else { return }
+        let result = posixClose(descriptor)
+        descriptor = -1
+        guard result == 0 else { throw UploadError("cannot finish an upload file (errno \(errno))") }
+    }
+}
+
+/// Writing an upload to the data directory failed (a server-side problem, answered as 500).
+struct UploadError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+private func posixClose(_ descriptor: Int32) -> Int32 { close(descriptor) }
+
+private func posixWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}

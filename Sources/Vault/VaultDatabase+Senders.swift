@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+extension VaultDatabase {
+    /// Adds a sender account; returns false (and changes nothing) when an account with the
+    /// same address, compared case-insensitively, already exists.
+    public func insertSender(_ sender: SenderRecord) throws -> Bool {
+        try writer.write { db in
+            let exists =
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS(SELECT 1 FROM senders WHERE lower(address) = lower(?))",
+                    arguments: [sender.address]) ?? false
+            guard !exists else { return false }
+            try sender.insert(db)
+            return true
+        }
+    }
+
+    /// The account with this address, compared case-insensitively.
+    public func sender(address: String) throws -> SenderRecord? {
+        try reader.read { db in
+            try SenderRecord.fetchOne(
+                db, sql: "SELECT * FROM senders WHERE lower(address) = lower(?)", arguments: [address])
+        }
+    }
+
+    /// The account whose API token hashes to `tokenHash`.
+    public func sender(tokenHash: Data) throws -> SenderRecord? {
+        try reader.read { db in
+            try SenderRecord.filter(SenderRecord.Columns.tokenHash == tokenHash).fetchOne(db)
+        }
+    }
+
+    /// Every account, oldest first.
+    public func senders() throws -> [SenderRecord] {
+        try reader.read { db in
+            try SenderRecord.order(SenderRecord.Columns.createdAt, SenderRecord.Columns.address).fetchAll(db)
+        }
+    }
+
+    /// Whether there is no sender account and no message yet: a vault fresh from `init`.
+    public func isEmptyOfSendersAndMessages() throws -> Bool {
+        try reader.read { db in
+            let senders = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM senders") ?? 0
+            let messages = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0
+            return senders == 0 && messages == 0
+        }
+    }
+
+    /// Removes an account and, by cascade, its web sessions; returns whether one existed.
+    /// The sender's messages stay in the vault.
+    public func deleteSender(address: String) throws -> Bool {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM senders WHERE lower(address) = lower(?)", arguments: [address])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Replaces an account's token hash, so the old token stops working at once; returns
+    /// whether the account exists.
+    public func replaceSenderToken(address: String, tokenHash: Data, at: Date) throws -> Bool {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE senders SET token_hash = ?, token_created_at = ? WHERE lower(address) = lower(?)",
+                arguments: [tokenHash, at, address])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Sets an account's password hash and ends its web sessions (a changed password signs
+    /// every browser out); returns whether the account exists.
+    public func setSenderPassword(address: String, passwordHash: String, at: Date) throws -> Bool {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE senders SET password_hash = ?, password_set_at = ? WHERE lower(address) = lower(?)",
+                arguments: [passwordHash, at, address])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(
+                sql:
+                    "DELETE FROM web_sessions WHERE sender IN (SELECT address FROM senders WHERE lower(address) = lower(?))",
+                arguments: [address])
+            return true
+        }
+    }
+
+    /// Starts a web session.
+    public func insertWebSession(_ session: WebSessionRecord) throws {
+        try writer.write { db in try session.insert(db) }
+    }
+
+    /// The session whose cookie hashes to `idHash`, with its account.
+    public func webSession(idHash: Data) throws -> (session: WebSessionRecord, sender: SenderRecord)? {
+        try reader.read { db in
+            guard let session = try WebSessionRecord.filter(WebSessionRecord.Columns.idHash == idHash).fetchOne(db),
+                let sender = try SenderRecord.fetchOne(db, key: session.sender)
+            else { return nil }
+            return (session, sender)
+        }
+    }
+
+    /// Records activity on a session: its idle timeout starts again from `at`.
+    public func touchWebSession(idHash: Data, at: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE web_sessions SET last_seen_at = ? WHERE id_hash = ?", arguments: [at, idHash])
+        }
+    }
+
+    /// Stores the language a session chose.
+    public func setWebSessionLocale(idHash: Data, locale: String?) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE web_sessions SET locale = ? WHERE id_hash = ?", arguments: [locale, idHash])
+        }
+    }
+
+    /// Ends one session.
+    public func deleteWebSession(idHash: Data) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM web_sessions WHERE id_hash = ?", arguments: [idHash])
+        }
+    }
+
+    /// Ends every session idle since before `cutoff`; returns how many.
+    @discardableResult
+    public func deleteWebSessions(lastSeenBefore cutoff: Date) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM web_sessions WHERE last_seen_at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    /// The messages one sender sent, newest first, with their recipient counts, in one query.
+    public func messageSummaries(sender: String) throws -> [(
+        message: MessageRecord, recipients: Int, opened: Int, revoked: Int
+    )] {
+        try reader.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.*, COUNT(g.id) AS recipient_count, COUNT(g.first_opened_at) AS opened_count,
+                    COUNT(g.revoked_at) AS revoked_count
+                    FROM messages m LEFT JOIN grants g ON g.message_id = m.id
+                    WHERE lower(m.sender) = lower(?)
+                    GROUP BY m.id ORDER BY m.created_at DESC
+                    """,
+                arguments: [sender]
+            ).map { row in
+                (try MessageRecord(row: row), row["recipient_count"], row["opened_count"], row["revoked_count"])
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+
+/// One signed-in browser: a web session of a sender.
+///
+/// The cookie value is never stored, only its BLAKE2b hash (`idHash`), so reading the
+/// database does not hand out sessions.
+public struct WebSessionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "web_sessions"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    /// BLAKE2b-256 of the cookie value.
+    public var idHash: Data
+    /// The sender's address.
+    public var sender: String
+    /// When the session began.
+    public var createdAt: Date
+    /// The last request seen; the idle timeout counts from here.
+    public var lastSeenAt: Date
+    /// The language the sender chose in the web app, if any.
+    public var locale: String?
+
+    /// A session that begins at `at`.
+    public init(idHash: Data, sender: String, at: Date, locale: String? = nil) {
+        self.idHash = idHash
+        self.sender = sender
+        self.createdAt = at
+        self.lastSeenAt = at
+        self.locale = locale
+    }
+
+    /// The table's columns.
+    public enum Columns {
+        /// The `idHash` column.
+        public static let idHash = Column("id_hash")
+        /// The `sender` column.
+        public static let sender = Column("sender")
+        /// The `lastSeenAt` column.
+        public static let lastSeenAt = Column("last_seen_at")
+    }
+}
