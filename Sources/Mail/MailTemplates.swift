@@ -26,6 +26,12 @@ public struct MailTemplates: Sendable {
     static let parts = ["subject", "text", "html"]
 
     private let libraries: [MailLocale: MustacheLibrary]
+    /// The recall report's text and HTML parts split for rendering rows by kind, per locale,
+    /// for the parts that are the shipped files (see `RecallReportRows`).
+    private let reportRows: [MailLocale: [String: RecallReportRows]]
+    /// The recall report's parts, per locale, that are shipped files never naming `rows`
+    /// (the subjects), so rendering them needs no row variables.
+    private let reportPartsWithoutRows: [MailLocale: Set<String>]
 
     /// Loads and compiles every template; a missing or unparsable file is an error naming it.
     public init(overrideDirectory: URL? = nil) throws(MailError) {
@@ -44,8 +50,11 @@ public struct MailTemplates: Sendable {
             }
         }
         var libraries: [MailLocale: MustacheLibrary] = [:]
+        var reportRows: [MailLocale: [String: RecallReportRows]] = [:]
+        var reportPartsWithoutRows: [MailLocale: Set<String>] = [:]
         for locale in MailLocale.allCases {
-            var files = Self.templateFiles(in: bundled.appendingPathComponent(locale.rawValue))
+            let shipped = Self.templateFiles(in: bundled.appendingPathComponent(locale.rawValue))
+            var files = shipped
             if let overrideDirectory {
                 let overrides = Self.templateFiles(in: overrideDirectory.appendingPathComponent(locale.rawValue))
                 files.merge(overrides) { _, override in override }
@@ -62,8 +71,19 @@ public struct MailTemplates: Sendable {
                 library.register(try Self.compile(url, name: name), named: name)
             }
             libraries[locale] = library
+            reportRows[locale] = Self.splitReportRows(files: files, shipped: shipped)
+            reportPartsWithoutRows[locale] = Set(
+                Self.parts.filter { part in
+                    let name = "recall-report.\(part)"
+                    guard let url = files[name], url == shipped[name],
+                        let source = FileManager.default.contents(atPath: url.path).flatMap({ String(data: $0, encoding: .utf8) })
+                    else { return false }
+                    return !source.contains("rows") && !source.contains("{{>")
+                })
         }
         self.libraries = libraries
+        self.reportRows = reportRows
+        self.reportPartsWithoutRows = reportPartsWithoutRows
     }
 
     // MARK: Mail kinds
@@ -106,7 +126,6 @@ public struct MailTemplates: Sendable {
         data["originalSubject"] = r.originalSubject
         data["originalSentAt"] = MailDateFormat.body(r.originalSentAt, locale: r.locale)
         if let reason = Self.nonBlank(r.reason) { data["reason"] = reason }
-        var rows: [[String: Any]] = []
         for row in r.rows {
             guard RecallReportRow.outcomes.contains(row.outcome) else {
                 throw MailError.invalidTemplateInput.with(
@@ -118,27 +137,13 @@ public struct MailTemplates: Sendable {
                     "unknown notice \(MailError.quote(row.notice)) for \(MailError.quote(row.recipient)); "
                         + "use one of \(RecallReportRow.notices.sorted().joined(separator: ", "))")
             }
-            var item: [String: Any] = [
-                "recipient": row.recipient,
-                "outcome": row.outcome,
-                "notice": row.notice,
-                "cancelledBeforeDelivery": row.outcome == "cancelled_before_delivery",
-                "revokedBeforeOpen": row.outcome == "revoked_before_open",
-                "revokedAfterOpen": row.outcome == "revoked_after_open",
-                "noticeWithdrawal": row.notice == "withdrawal",
-                "noticeCorrection": row.notice == "correction",
-                "noticeSkipped": row.notice == "none" && row.outcome != "cancelled_before_delivery",
-            ]
-            if let openedAt = row.openedAt { item["openedAt"] = MailDateFormat.body(openedAt, locale: r.locale) }
-            rows.append(item)
         }
         let opened = r.rows.filter { $0.outcome == "revoked_after_open" }.count
-        data["rows"] = rows
         data["recipientCount"] = r.rows.count
         data["openedCount"] = opened
         data["stoppedInTimeCount"] = r.rows.count - opened
         data["allStoppedInTime"] = opened == 0
-        let parts = try self.render("recall-report", locale: r.locale, data: data)
+        let parts = try self.renderReport(r.rows, locale: r.locale, data: data)
         let message = MailMessage(
             from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],
             subject: parts.subject, messageID: r.messageID, textBody: parts.text, htmlBody: parts.html,
@@ -208,6 +213,64 @@ public struct MailTemplates: Sendable {
         return (subject, rendered[1], rendered[2])
     }
 
+    /// The recall report's parts: rows by kind for a shipped part, row by row for an override.
+    private func renderReport(
+        _ rows: [RecallReportRow], locale: MailLocale, data: [String: Any]
+    ) throws(MailError) -> (subject: String, text: String, html: String) {
+        guard let library = self.libraries[locale] else {
+            throw MailError.templateNotFound.with("no templates loaded for \(locale.rawValue)")
+        }
+        let split = self.reportRows[locale] ?? [:]
+        let withoutRows = self.reportPartsWithoutRows[locale] ?? []
+        var rowData: [[String: Any]]? = nil
+        var rendered: [String] = []
+        for part in Self.parts {
+            if let rowsPart = split[part] {
+                var data = data
+                data[RecallReportRows.renderedRowsName] = rowsPart.render(
+                    rows, openedAt: { MailDateFormat.body($0, locale: locale) }, data: data, library: library)
+                rendered.append(rowsPart.outer.render(data, library: library))
+                continue
+            }
+            if withoutRows.contains(part) {
+                guard let output = library.render(data, withTemplate: "recall-report.\(part)") else {
+                    throw MailError.templateNotFound.with("no template \(locale.rawValue)/recall-report.\(part).mustache")
+                }
+                rendered.append(output)
+                continue
+            }
+            let items =
+                rowData
+                ?? rows.map { RecallReportRows.rowData($0, openedAt: $0.openedAt.map { MailDateFormat.body($0, locale: locale) }) }
+            rowData = items
+            var data = data
+            data["rows"] = items
+            guard let output = library.render(data, withTemplate: "recall-report.\(part)") else {
+                throw MailError.templateNotFound.with("no template \(locale.rawValue)/recall-report.\(part).mustache")
+            }
+            rendered.append(output)
+        }
+        let subject = rendered[0].trimmingCharacters(in: .whitespacesAndNewlines)
+        return (subject, rendered[1], rendered[2])
+    }
+
+    /// The recall report's text and HTML parts that are the shipped files, split by
+    /// `RecallReportRows`; a part that an override replaces, or that does not split, is left out.
+    private static func splitReportRows(files: [String: URL], shipped: [String: URL]) -> [String: RecallReportRows] {
+        var split: [String: RecallReportRows] = [:]
+        for part in ["text", "html"] {
+            let name = "recall-report.\(part)"
+            guard let url = files[name], url == shipped[name],
+                let data = FileManager.default.contents(atPath: url.path),
+                let source = String(data: data, encoding: .utf8),
+                let rows = RecallReportRows(
+                    source: source, pragma: Self.pragma(for: name) ?? "", escapesHTML: part == "html")
+            else { continue }
+            split[part] = rows
+        }
+        return split
+    }
+
     /// Variables every kind gets: the sender's name and address, and the recipient's.
     private static func people(sender: MailAddress, recipient: MailAddress?) -> [String: Any] {
         var data: [String: Any] = [
@@ -268,15 +331,7 @@ public struct MailTemplates: Sendable {
         guard let source = String(data: data, encoding: .utf8) else {
             throw MailError.invalidTemplate.with("template \(shown) is not UTF-8 text; save it as UTF-8")
         }
-        // The pragma sits alone on an extra first line, which swift-mustache drops entirely.
-        let pragma: String? =
-            if name.hasSuffix(".text") || name.hasSuffix(".subject") {
-                "{{% CONTENT_TYPE: TEXT }}\n"
-            } else if name.hasSuffix(".html") {
-                "{{% CONTENT_TYPE: HTML }}\n"
-            } else {
-                nil
-            }
+        let pragma = Self.pragma(for: name)
         do {
             return try MustacheTemplate(string: (pragma ?? "") + source)
         } catch let error as MustacheTemplate.ParserError {
@@ -288,6 +343,18 @@ public struct MailTemplates: Sendable {
         } catch {
             throw MailError.invalidTemplate.with(
                 "template \(shown) does not parse (\(error)); fix it or remove the override")
+        }
+    }
+
+    /// The content-type pragma a template gets by its part: it sits alone on an extra first
+    /// line, which swift-mustache drops entirely. Partials get none.
+    private static func pragma(for name: String) -> String? {
+        if name.hasSuffix(".text") || name.hasSuffix(".subject") {
+            "{{% CONTENT_TYPE: TEXT }}\n"
+        } else if name.hasSuffix(".html") {
+            "{{% CONTENT_TYPE: HTML }}\n"
+        } else {
+            nil
         }
     }
 

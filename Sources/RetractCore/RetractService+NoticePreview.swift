@@ -44,15 +44,19 @@ extension RetractService {
         if let reason = request.reason, reason.count > Self.maxReasonLength {
             throw RetractError.invalidInput("the reason is longer than \(Self.maxReasonLength) characters")
         }
-        if let subject = request.replacement?.subject, subject.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            throw RetractError(.headerInjection, "the corrected subject contains a line break; mail headers must be one line")
+        if let subject = request.replacement?.subject,
+            subject.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
+        {
+            throw RetractError(
+                .headerInjection, "the corrected subject contains a line break; mail headers must be one line")
         }
         let grants = try vault.grants(messageID: message.id)
         let wanted = Set(
             request.recipients.map { ((try? MailAddress(parsing: $0))?.address ?? $0).lowercased() })
         for name in wanted where !grants.contains(where: { $0.recipient.lowercased() == name }) {
             let known = grants.map(\.recipient).joined(separator: ", ")
-            throw RetractError.invalidInput("\(name) is not a recipient of message \(message.id); its recipients are \(known)")
+            throw RetractError.invalidInput(
+                "\(name) is not a recipient of message \(message.id); its recipients are \(known)")
         }
         let targets = wanted.isEmpty ? grants : grants.filter { wanted.contains($0.recipient.lowercased()) }
         let linkMail = try vault.linkMail(messageID: message.id)

@@ -11,10 +11,10 @@ import RetractCore
 /// takes `WebAppOptions.fromEnvironment()`.
 public func buildRouter(
     service: RetractService, devMailbox: URL? = nil, apiUploadLimit: Int? = nil, web: WebAppOptions? = nil
-) async throws -> Router<BasicRequestContext> {
+) async throws -> Router<RetractRequestContext> {
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
-    let router = Router()
+    let router = Router(context: RetractRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.get("healthz") { _, _ -> Response in
         JSONResponse.make(.ok, ["status": "ok"])

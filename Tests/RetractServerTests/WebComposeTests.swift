@@ -106,8 +106,10 @@ struct WebComposeTests {
             let upload = WebTestBrowser.hidden("upload", in: review.text) ?? ""
             let edit = try await browser.postMultipart(
                 "/app/compose",
-                draftFields(csrf: csrf) + [("verify", "on"), ("upload", upload), ("keep_attachments", "on"),
-                                           ("action", "edit")])
+                draftFields(csrf: csrf) + [
+                    ("verify", "on"), ("upload", upload), ("keep_attachments", "on"),
+                    ("action", "edit"),
+                ])
             #expect(edit.status == .ok)
             #expect(edit.text.contains("id=\"compose-form\""))
             #expect(edit.text.contains("value=\"季度数字 Q3\""))
@@ -127,8 +129,10 @@ struct WebComposeTests {
             let csrf = try await browser.csrf()
             let response = try await browser.postMultipart(
                 "/app/compose",
-                draftFields(csrf: csrf) + [("upload", "0123456789abcdef0123456789abcdef"), ("keep_attachments", "on"),
-                                           ("action", "send")])
+                draftFields(csrf: csrf) + [
+                    ("upload", "0123456789abcdef0123456789abcdef"), ("keep_attachments", "on"),
+                    ("action", "send"),
+                ])
             #expect(response.status == .unprocessableContent)
             #expect(response.text.contains("id=\"compose-error\""))
         }

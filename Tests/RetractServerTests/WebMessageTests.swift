@@ -93,8 +93,10 @@ struct WebMessageTests {
             let csrf = try await browser.csrf()
             let response = try await browser.post(
                 "/app/messages/\(receipt.messageID)/revoke",
-                [("csrf", csrf), ("scope", "chosen"), ("recipient", "carol@partner.test"), ("notify", "all"),
-                 ("action", "confirm")])
+                [
+                    ("csrf", csrf), ("scope", "chosen"), ("recipient", "carol@partner.test"), ("notify", "all"),
+                    ("action", "confirm"),
+                ])
             #expect(response.status == .ok)
         }
         let status = try fixture.service.status(messageID: receipt.messageID, sender: WebTestAccount.alice)
@@ -142,20 +144,30 @@ struct WebMessageTests {
             let csrf = try await browser.csrf()
             pages.append(("compose", try await browser.request("/app/compose")))
             pages.append(
-                ("review",
-                 try await browser.postMultipart(
-                    "/app/compose", [("csrf", csrf), ("to", "x@partner.test"), ("subject", "s"), ("body", "b")])))
+                (
+                    "review",
+                    try await browser.postMultipart(
+                        "/app/compose", [("csrf", csrf), ("to", "x@partner.test"), ("subject", "s"), ("body", "b")])
+                ))
             pages.append(
-                ("compose error",
-                 try await browser.postMultipart("/app/compose", [("csrf", csrf), ("to", ""), ("action", "send")])))
+                (
+                    "compose error",
+                    try await browser.postMultipart("/app/compose", [("csrf", csrf), ("to", ""), ("action", "send")])
+                ))
             pages.append(("list", try await browser.request("/app/messages")))
             pages.append(("held message", try await browser.request("/app/messages/\(held.messageID)")))
             let path = "/app/messages/\(delivered.messageID)"
             pages.append(("message", try await browser.request(path)))
             pages.append(
-                ("preview", try await browser.post(path + "/revoke", [("csrf", csrf), ("reason", "r"), ("action", "preview")])))
+                (
+                    "preview",
+                    try await browser.post(path + "/revoke", [("csrf", csrf), ("reason", "r"), ("action", "preview")])
+                ))
             pages.append(
-                ("report", try await browser.post(path + "/revoke", [("csrf", csrf), ("reason", "r"), ("action", "confirm")])))
+                (
+                    "report",
+                    try await browser.post(path + "/revoke", [("csrf", csrf), ("reason", "r"), ("action", "confirm")])
+                ))
             pages.append(("403", try await browser.post(path + "/revoke", [])))
             pages.append(("404", try await browser.request("/app/messages/unknown")))
             for (name, response) in pages {

@@ -13,17 +13,23 @@ struct WebMultipartTests {
         var body: [UInt8] = []
         func add(_ text: String) { body += Array(text.utf8) }
         add("--\(boundary)\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntoken-1\r\n")
-        add("--\(boundary)\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nline one\r\n--not a boundary\r\n季度\r\n")
         add(
-            "--\(boundary)\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"../报告 \\\"v2\\\".bin\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nline one\r\n--not a boundary\r\n季度\r\n"
+        )
+        add(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"../报告 \\\"v2\\\".bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
         body += file
-        add("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n")
+        add(
+            "\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n"
+        )
         add("--\(boundary)--\r\n")
         return body
     }
 
     /// Awkward file bytes: CR LF, dashes and most of the delimiter, without ever the whole.
-    static let file: [UInt8] = Array("\r\n--".utf8) + Array("\r\n--\(boundary)".utf8.dropLast()) + (0..<300).map { UInt8($0 % 256) }
+    static let file: [UInt8] =
+        Array("\r\n--".utf8) + Array("\r\n--\(boundary)".utf8.dropLast()) + (0..<300).map { UInt8($0 % 256) }
 
     static func scratch() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("multipart-\(UUID().uuidString)")

@@ -17,7 +17,8 @@ struct WebSignInTests {
             #expect(response.status == .seeOther)
             #expect(response.headers[.location] == "/app/messages")
             let cookie = response.headers[values: .setCookie].first { $0.hasPrefix("retract_session=") } ?? ""
-            let attributes = Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
+            let attributes = Set(
+                cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
             #expect(attributes.contains("HttpOnly"))
             #expect(attributes.contains("SameSite=Strict"))
             #expect(attributes.contains("Path=/"))
@@ -35,7 +36,8 @@ struct WebSignInTests {
             var browser = WebTestBrowser(client)
             let response = try await browser.signIn()
             let cookie = response.headers[values: .setCookie].first { $0.hasPrefix("retract_session=") } ?? ""
-            let attributes = Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
+            let attributes = Set(
+                cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) })
             #expect(attributes.contains("Secure"))
             #expect(attributes.contains("HttpOnly"))
         }
@@ -96,8 +98,10 @@ struct WebSignInTests {
             let token = WebTestBrowser.hidden("csrf", in: html) ?? ""
             let signedIn = try await browser.post(
                 "/app/sign-in",
-                [("csrf", token), ("next", "/app/compose"), ("address", WebTestAccount.alice),
-                 ("password", WebTestAccount.password)])
+                [
+                    ("csrf", token), ("next", "/app/compose"), ("address", WebTestAccount.alice),
+                    ("password", WebTestAccount.password),
+                ])
             #expect(signedIn.headers[.location] == "/app/compose")
         }
     }

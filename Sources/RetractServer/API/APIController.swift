@@ -30,7 +30,7 @@ struct APIController: Sendable {
 
     /// Mounts the API on a router: the problem and bearer middleware, then the routes; first
     /// clears upload folders a crash left behind.
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<RetractRequestContext>) {
         UploadDirectory.removeStale(in: service.configuration.dataDirectory)
         router.group(RouterPath(APIRoute.prefix), context: APIRequestContext.self)
             .add(middleware: APIProblemMiddleware<APIRequestContext>())

@@ -153,7 +153,8 @@ struct MultipartFormReader {
         var fileName: String?
         for line in headers.split(separator: "\r\n") {
             let pieces = line.split(separator: ":", maxSplits: 1)
-            guard pieces.count == 2, pieces[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-disposition"
+            guard pieces.count == 2,
+                pieces[0].trimmingCharacters(in: .whitespaces).lowercased() == "content-disposition"
             else { continue }
             for parameter in Self.parameters(String(pieces[1])) {
                 if parameter.key == "name" { name = parameter.value }
@@ -166,7 +167,8 @@ struct MultipartFormReader {
             let folder = directory.appendingPathComponent(String(index + 1))
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let url = folder.appendingPathComponent(Self.safeFileName(fileName))
-            guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
             else { throw Failure.malformed }
             part.url = url
             part.handle = try FileHandle(forWritingTo: url)
@@ -248,7 +250,9 @@ struct MultipartFormReader {
                 var index = 0
                 let last = hay.count - pattern.count
                 while index <= last {
-                    guard let found = memchr(hay.baseAddress! + index, Int32(first), last - index + 1) else { return nil }
+                    guard let found = memchr(hay.baseAddress! + index, Int32(first), last - index + 1) else {
+                        return nil
+                    }
                     let offset = hay.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
                     if memcmp(hay.baseAddress! + offset, pattern.baseAddress!, pattern.count) == 0 { return offset }
                     index = offset + 1

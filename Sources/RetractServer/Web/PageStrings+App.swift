@@ -23,7 +23,8 @@ extension PageStrings {
         "app_sign_in_missing": "Enter both your address and your password.",
         "app_too_many_title": "Too many attempts",
         "app_too_many_text": "Too many failed sign-ins. Wait {minutes} minutes, then try again.",
-        "app_notice_expired": "Your session ended after a period without activity. Sign in again; a draft you were writing is kept in this browser.",
+        "app_notice_expired":
+            "Your session ended after a period without activity. Sign in again; a draft you were writing is kept in this browser.",
         "app_notice_signed_out": "You are signed out.",
         "app_notice_sent": "Your message is sealed and on its way.",
         "app_notice_cancelled": "Sending was undone: nothing was delivered.",
@@ -154,7 +155,8 @@ extension PageStrings {
         "app_undone_title": "Undone",
         // Errors
         "app_forbidden_title": "Form expired",
-        "app_forbidden_text": "This form is missing its security token or the token is out of date. Go back, reload the page and try again.",
+        "app_forbidden_text":
+            "This form is missing its security token or the token is out of date. Go back, reload the page and try again.",
         "app_not_found_title": "Not found",
         "app_not_found_text": "There is no such message among yours.",
         "app_too_large_title": "Attachments too large",

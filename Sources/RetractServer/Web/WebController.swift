@@ -209,7 +209,8 @@ struct WebController<Context: RequestContext>: Sendable {
                 error: viewer.text("app_sign_in_missing"), address: address, next: form["next"])
         }
         do {
-            let signedIn = try await service.signIn(address: address, password: password, client: clientAddress(context, signingInAs: address))
+            let signedIn = try await service.signIn(
+                address: address, password: password, client: clientAddress(context, signingInAs: address))
             var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)
             response.setCookie(cookie(Self.sessionCookie, signedIn.cookieValue))
             return response
@@ -320,7 +321,8 @@ struct WebController<Context: RequestContext>: Sendable {
         let viewer = visit.viewer
         let configuration = service.configuration
         var values = fields.values
-        values["attachmentsHint"] = viewer.text("app_attachments_hint", ["limit": WebPages.sizeText(options.maxUploadBytes)])
+        values["attachmentsHint"] = viewer.text(
+            "app_attachments_hint", ["limit": WebPages.sizeText(options.maxUploadBytes)])
         values["expiresHint"] = viewer.text(
             "app_expires_hint", ["default": WebPages.durationText(configuration.defaultExpiry)])
         values["delayHint"] = viewer.text(
@@ -346,7 +348,8 @@ struct WebController<Context: RequestContext>: Sendable {
         let folder = try await uploads.newFolder()
         let form: WebForm
         let contentType = request.headers[.contentType] ?? ""
-        if let reader = MultipartFormReader(contentType: contentType, limit: options.maxUploadBytes, directory: folder) {
+        if let reader = MultipartFormReader(contentType: contentType, limit: options.maxUploadBytes, directory: folder)
+        {
             do {
                 form = try await reader.read(request.body)
             } catch {
@@ -413,8 +416,10 @@ struct WebController<Context: RequestContext>: Sendable {
             return .success(
                 Draft(
                     from: senderMailbox(visit.session.account), to: DraftFields.addresses(fields.to),
-                    cc: DraftFields.addresses(fields.cc), bcc: DraftFields.addresses(fields.bcc), subject: fields.subject,
-                    body: fields.body, attachments: kept.map(\.url), expiresIn: expires, maxViews: maxViews, delay: delay,
+                    cc: DraftFields.addresses(fields.cc), bcc: DraftFields.addresses(fields.bcc),
+                    subject: fields.subject,
+                    body: fields.body, attachments: kept.map(\.url), expiresIn: expires, maxViews: maxViews,
+                    delay: delay,
                     locale: fields.locale == "zh-Hans" ? "zh-Hans" : "en", verify: fields.verify))
         } catch {
             return .failure(error)
@@ -436,7 +441,8 @@ struct WebController<Context: RequestContext>: Sendable {
         case .success(let checked): draft = checked
         case .failure(let error):
             return composeForm(
-                visit, fields: fields, kept: kept, error: viewer.text("app_compose_error", ["error": error.description]),
+                visit, fields: fields, kept: kept,
+                error: viewer.text("app_compose_error", ["error": error.description]),
                 status: .unprocessableContent)
         }
         let findings = PreSendCheck.findings(
@@ -456,9 +462,11 @@ struct WebController<Context: RequestContext>: Sendable {
         values["toList"] = draft.to.joined(separator: ", ")
         if !draft.cc.isEmpty { values["ccList"] = draft.cc.joined(separator: ", ") }
         if !draft.bcc.isEmpty { values["bccList"] = draft.bcc.joined(separator: ", ") }
-        values["expiresShown"] = fields.expires.nonEmpty
+        values["expiresShown"] =
+            fields.expires.nonEmpty
             ?? "\(viewer.text("app_default")) (\(WebPages.durationText(service.configuration.defaultExpiry)))"
-        values["delayShown"] = fields.delay.nonEmpty
+        values["delayShown"] =
+            fields.delay.nonEmpty
             ?? "\(viewer.text("app_default")) (\(WebPages.durationText(service.configuration.defaultSendDelay)))"
         values["maxViewsShown"] = fields.maxViews.nonEmpty ?? "—"
         values["localeShown"] = viewer.text(draft.locale == "zh-Hans" ? "app_locale_zh" : "app_locale_en")
@@ -472,7 +480,8 @@ struct WebController<Context: RequestContext>: Sendable {
         case .success(let checked): draft = checked
         case .failure(let error):
             return composeForm(
-                visit, fields: fields, kept: kept, error: viewer.text("app_compose_error", ["error": error.description]),
+                visit, fields: fields, kept: kept,
+                error: viewer.text("app_compose_error", ["error": error.description]),
                 status: .unprocessableContent)
         }
         do {
@@ -538,7 +547,9 @@ struct WebController<Context: RequestContext>: Sendable {
         let now = service.now()
         let held =
             status.deliverAfter > now
-            && status.recipients.allSatisfy { $0.delivery == "queued" && $0.state == "live" && $0.deliveryAttempts == 0 }
+            && status.recipients.allSatisfy {
+                $0.delivery == "queued" && $0.state == "live" && $0.deliveryAttempts == 0
+            }
         let recipients: [[String: Any]] = status.recipients.enumerated().map { index, r in
             var row: [String: Any] = [
                 "index": index, "address": r.address, "kind": r.kind,
@@ -623,11 +634,13 @@ struct WebController<Context: RequestContext>: Sendable {
         }
         if chosen, recipients.isEmpty {
             return messagePage(
-                status, visit: visit, notice: nil, error: viewer.text("app_choose_recipient"), code: .unprocessableContent,
+                status, visit: visit, notice: nil, error: viewer.text("app_choose_recipient"),
+                code: .unprocessableContent,
                 revokeDraft: form)
         }
         let correctionBody = form["correction_body"]
-        let replacement = correctionBody.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        let replacement =
+            correctionBody.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
             ? nil
             : RevokeRequest.Replacement(subject: form.trimmed("correction_subject"), body: correctionBody)
         let revokeRequest = RevokeRequest(
@@ -686,7 +699,8 @@ struct WebController<Context: RequestContext>: Sendable {
         let viewer = visit.viewer
         let rows: [[String: Any]] = report.recipients.map { r in
             [
-                "address": r.address, "outcome": viewer.text("app_outcome_\(r.alreadyRevoked ? "already_revoked" : r.outcome)"),
+                "address": r.address,
+                "outcome": viewer.text("app_outcome_\(r.alreadyRevoked ? "already_revoked" : r.outcome)"),
                 "outcomeCode": r.outcome, "notice": viewer.text("app_notice_\(r.notice)"),
                 "firstOpen": r.openedAt.map(PageRenderer.displayDate) ?? viewer.text("app_not_opened"),
             ]

@@ -41,7 +41,8 @@ struct WebPages: Sendable {
 
     /// A page that only says something (403, 404, 413, 429, …), with a way back.
     func message(
-        status: HTTPResponse.Status, viewer: Viewer, title: String, text: String, back: (href: String, label: String)? = nil
+        status: HTTPResponse.Status, viewer: Viewer, title: String, text: String,
+        back: (href: String, label: String)? = nil
     ) -> Response {
         var values: [String: Any] = ["heading": title, "text": text]
         if let back { values["back"] = ["href": back.href, "label": back.label] }
