@@ -57,7 +57,10 @@ public final class SMTPSink: @unchecked Sendable {
         try process.run()
         self.process = process
 
-        let deadline = Date().addingTimeInterval(10)
+        // Python and aiosmtpd take well under a second to start on a quiet machine, but many
+        // seconds when the suite's parallel tests load both cores; only a sink that never
+        // starts should fail a test.
+        let deadline = Date().addingTimeInterval(45)
         var port: Int?
         while Date() < deadline, process.isRunning {
             let text = (try? String(contentsOf: self.output, encoding: .utf8)) ?? ""
@@ -68,11 +71,12 @@ public final class SMTPSink: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         guard let port else {
+            let reason = process.isRunning ? "did not print its port within 45 s" : "exited"
             process.terminate()
             process.waitUntilExit()
             let log = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
             throw SinkError(
-                "smtp_sink.py did not start (is python3-aiosmtpd installed for \(Self.python)?): \(log.suffix(600))")
+                "smtp_sink.py \(reason) (is python3-aiosmtpd installed for \(Self.python)?): \(log.suffix(600))")
         }
         self.port = port
     }
