@@ -195,3 +195,44 @@ def test_keyboard_only_sign_in(server, browser):
     assert driver.switch_to.active_element.get_attribute("id") == "address"
     ActionChains(driver).send_keys(server.admin, Keys.TAB, server.password, Keys.ENTER).perform()
     element(driver, "nav-compose")
+
+
+def test_an_expired_session_sends_the_sender_back_to_sign_in_with_the_draft_kept(server, browser):
+    driver = browser()
+    sign_in(driver, server)
+    click(driver, "nav-compose")
+    fill(driver, "to", RECIPIENT)
+    fill(driver, "subject", "Draft that must survive")
+    fill(driver, "body", "Half-written text.")
+    # The server no longer knows this session (as after the idle timeout).
+    driver.delete_cookie("retract_session")
+    driver.add_cookie({"name": "retract_session", "value": "A" * 43, "path": "/", "httpOnly": True})
+    click(driver, "check-button")
+    element(driver, "sign-in-form")
+    assert "/app/sign-in" in driver.current_url
+    fill(driver, "address", server.admin)
+    fill(driver, "password", server.password)
+    click(driver, "sign-in-button")
+    wait(driver).until(lambda d: element(d, "subject").get_attribute("value") == "Draft that must survive")
+    assert element(driver, "body").get_attribute("value") == "Half-written text."
+    assert element(driver, "to").get_attribute("value") == RECIPIENT
+    assert server.mails_to(RECIPIENT) == []
+
+
+def test_every_form_control_has_a_label(server, browser):
+    driver = browser()
+    unlabeled_script = """
+      return Array.from(document.querySelectorAll('input, select, textarea'))
+        .filter(e => e.type !== 'hidden' && e.type !== 'submit')
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                     && !e.getAttribute('aria-labelledby'))
+        .map(e => e.id || e.name);
+    """
+    driver.get(server.url + "/app/sign-in")
+    element(driver, "sign-in-form")
+    assert driver.execute_script(unlabeled_script) == [], "/app/sign-in"
+    sign_in(driver, server)
+    for path in ("/app/compose", "/app/messages"):
+        driver.get(server.url + path)
+        element(driver, "main")
+        assert driver.execute_script(unlabeled_script) == [], path
