@@ -24,7 +24,9 @@ extension RetractService {
     /// 20, in the last 15 minutes (checked before the password, counted in the vault so the
     /// limit survives a restart). An unknown address costs the same Argon2id verification
     /// as a known one (against a dummy hash) and gives the same answer as a wrong password.
-    public func signIn(address: String, password: String, client: String) async throws(SignInFailure) -> WebSignIn {
+    /// A nil `client` (a request context without a peer, as in router tests) skips the
+    /// per-client limit rather than sharing one bucket that anyone could fill for everybody.
+    public func signIn(address: String, password: String, client: String?) async throws(SignInFailure) -> WebSignIn {
         let at = now()
         let accountSubject = address.trimmingCharacters(in: .whitespaces).lowercased()
         let limiter = rateLimiter
@@ -52,16 +54,18 @@ extension RetractService {
     /// Checks the limits, verifies the password and counts a failure, with no suspension in
     /// between (it runs on `PasswordWork`'s queue, one sign-in at a time).
     private func checkedCredentials(
-        accountSubject: String, password: String, client: String, at: Date, limiter: RateLimiter
+        accountSubject: String, password: String, client: String?, at: Date, limiter: RateLimiter
     ) -> Result<SenderRecord, SignInFailure> {
         do {
             let waits = [
                 try limiter.retryAfterNow(
                     scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
                     window: Self.signInWindow, now: at),
-                try limiter.retryAfterNow(
-                    scope: Self.signInClientScope, subject: client, limit: Self.signInLimitPerClient,
-                    window: Self.signInWindow, now: at),
+                try client.flatMap {
+                    try limiter.retryAfterNow(
+                        scope: Self.signInClientScope, subject: $0, limit: Self.signInLimitPerClient,
+                        window: Self.signInWindow, now: at)
+                },
             ].compactMap { $0 }
             if let wait = waits.max() { return .failure(.tooManyAttempts(retryAfter: wait)) }
         } catch {
@@ -74,11 +78,13 @@ extension RetractService {
         guard let record, matches else {
             do {
                 try limiter.recordFailureNow(scope: Self.signInAccountScope, subject: accountSubject, at: at)
-                try limiter.recordFailureNow(scope: Self.signInClientScope, subject: client, at: at)
+                if let client {
+                    try limiter.recordFailureNow(scope: Self.signInClientScope, subject: client, at: at)
+                }
             } catch {
                 logger.error("sign-in failure not recorded", metadata: ["error": "\(error)"])
             }
-            logger.notice("sign-in refused", metadata: ["client": "\(client)"])
+            logger.notice("sign-in refused", metadata: ["client": "\(client ?? "unknown")"])
             return .failure(.invalidCredentials)
         }
         return .success(record)

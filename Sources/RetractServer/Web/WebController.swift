@@ -14,6 +14,8 @@ struct WebController<Context: RequestContext>: Sendable {
     let pages: WebPages
     let options: WebAppOptions
     let uploads: PendingUploads
+    /// Largest compose request: the options' override, else the configuration's limit.
+    let maxUploadBytes: Int
 
     /// The session cookie.
     static var sessionCookie: String { "retract_session" }
@@ -29,8 +31,9 @@ struct WebController<Context: RequestContext>: Sendable {
         self.pages = WebPages(renderer: renderer)
         self.options = options
         self.uploads = PendingUploads(
-            root: options.uploadDirectory ?? service.configuration.dataDirectory.appendingPathComponent("web-uploads"),
+            root: options.uploadDirectory ?? UploadDirectory.root(dataDirectory: service.configuration.dataDirectory),
             lifetime: options.uploadLifetime)
+        self.maxUploadBytes = options.maxUploadBytes ?? service.configuration.maxUploadSize
     }
 
     var endpoints: RouteCollection<Context> {
@@ -122,7 +125,7 @@ struct WebController<Context: RequestContext>: Sendable {
     private func tooLarge(_ viewer: WebPages.Viewer) -> Response {
         pages.message(
             status: .contentTooLarge, viewer: viewer, title: viewer.text("app_too_large_title"),
-            text: viewer.text("app_too_large_text", ["limit": WebPages.sizeText(options.maxUploadBytes)]),
+            text: viewer.text("app_too_large_text", ["limit": WebPages.sizeText(maxUploadBytes)]),
             back: ("/app/compose", viewer.text("app_compose")))
     }
 
@@ -143,15 +146,13 @@ struct WebController<Context: RequestContext>: Sendable {
         return WebForm(urlEncoded: String(buffer: buffer))
     }
 
-    /// The client address for the per-client sign-in limit.
+    /// The client address for the per-client sign-in limit: the connection's IP address.
     ///
-    /// When the request context does not know the peer (the router's `BasicRequestContext`
-    /// does not), every client would share one bucket and 20 wrong passwords from anyone
-    /// would lock every sender out; the bucket is then per address signed into instead,
-    /// which the per-account limit already bounds more tightly.
-    private func clientAddress(_ context: Context, signingInAs address: String) -> String {
-        if let ip = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress { return ip }
-        return "unknown-peer:" + address.lowercased()
+    /// Nil only when the context knows no IP peer (router tests, which have no connection):
+    /// the core then applies the per-account limit alone, because one shared bucket would let
+    /// 20 wrong passwords from anyone lock every sender out.
+    private func clientAddress(_ context: Context) -> String? {
+        (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
     }
 
     private func cookie(_ name: String, _ value: String, path: String = "/", maxAge: Int? = nil) -> Cookie {
@@ -210,7 +211,7 @@ struct WebController<Context: RequestContext>: Sendable {
         }
         do {
             let signedIn = try await service.signIn(
-                address: address, password: password, client: clientAddress(context, signingInAs: address))
+                address: address, password: password, client: clientAddress(context))
             var response = Response.redirect(to: Self.safeNext(form["next"]), type: .normal)
             response.setCookie(cookie(Self.sessionCookie, signedIn.cookieValue))
             return response
@@ -322,7 +323,7 @@ struct WebController<Context: RequestContext>: Sendable {
         let configuration = service.configuration
         var values = fields.values
         values["attachmentsHint"] = viewer.text(
-            "app_attachments_hint", ["limit": WebPages.sizeText(options.maxUploadBytes)])
+            "app_attachments_hint", ["limit": WebPages.sizeText(maxUploadBytes)])
         values["expiresHint"] = viewer.text(
             "app_expires_hint", ["default": WebPages.durationText(configuration.defaultExpiry)])
         values["delayHint"] = viewer.text(
@@ -342,28 +343,30 @@ struct WebController<Context: RequestContext>: Sendable {
         case .failure(let redirect): return redirect.response
         }
         let viewer = visit.viewer
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.maxUploadBytes {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxUploadBytes {
             return tooLarge(viewer)
         }
-        let folder = try await uploads.newFolder()
+        let folder = try uploads.newFolder()
         let form: WebForm
         let contentType = request.headers[.contentType] ?? ""
-        if let reader = MultipartFormReader(contentType: contentType, limit: options.maxUploadBytes, directory: folder)
-        {
+        if let reader = MultipartFormReader(contentType: contentType, limit: maxUploadBytes, uploads: folder) {
             do {
                 form = try await reader.read(request.body)
             } catch {
-                try? FileManager.default.removeItem(at: folder)
-                return error == .tooLarge ? tooLarge(viewer) : badForm(viewer)
+                folder.remove()
+                switch error {
+                case .tooLarge, .fieldTooLong: return tooLarge(viewer)
+                default: return badForm(viewer)
+                }
             }
         } else if let parsed = await urlEncodedForm(request) {
             form = parsed
         } else {
-            try? FileManager.default.removeItem(at: folder)
+            folder.remove()
             return badForm(viewer)
         }
         guard visit.session.accepts(csrfToken: form["csrf"]) else {
-            try? FileManager.default.removeItem(at: folder)
+            folder.remove()
             return forbidden(viewer)
         }
         var fields = DraftFields(form)
@@ -373,7 +376,7 @@ struct WebController<Context: RequestContext>: Sendable {
         }
         let files = form.files.filter { $0.field == "attachments" }
         let keptID = await uploads.keep(
-            files: files, folder: folder, adding: form["keep_attachments"] == "on" ? previous : nil,
+            files: files, folder: folder.url, adding: form["keep_attachments"] == "on" ? previous : nil,
             sender: visit.address)
         fields.upload = keptID ?? ""
         let kept = await keptID.asyncMap { await uploads.files($0, sender: visit.address) } ?? []
