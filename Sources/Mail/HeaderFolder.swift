@@ -61,7 +61,7 @@ struct HeaderFolder {
         }
         let quoted = MailAddress.quoted(phrase)
         let printableASCII = phrase.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
-        if printableASCII, !phrase.contains("=?"), quoted.utf8.count <= self.firstRoom {
+        if printableASCII, !Self.containsEncodedWordStart(phrase), quoted.utf8.count <= self.firstRoom {
             self.append(token: quoted)
         } else {
             self.append(encoded: phrase)
@@ -93,14 +93,32 @@ struct HeaderFolder {
 
     /// Plain text folds losslessly when it is printable ASCII words separated by single spaces,
     /// each short enough for its line, and nothing in it looks like an encoded-word.
+    ///
+    /// One pass over the UTF-8 bytes: Foundation's `String.contains` for the two pairs cost
+    /// more than the rest of a header, and for printable ASCII bytes and characters agree.
     private func isFoldablePlainText(_ text: String) -> Bool {
-        guard !text.isEmpty, !text.hasPrefix(" "), !text.hasSuffix(" "), !text.contains("  "), !text.contains("=?")
-        else { return false }
-        guard text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) else { return false }
+        guard let first = text.utf8.first, first != 0x20, text.utf8.last != 0x20 else { return false }
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            guard byte >= 0x20, byte < 0x7F else { return false }
+            if byte == 0x20 && previous == 0x20 { return false }  // "  "
+            if byte == 0x3F && previous == 0x3D { return false }  // "=?"
+            previous = byte
+        }
         let words = text.split(separator: " ")
         return words.enumerated().allSatisfy { index, word in
             word.utf8.count <= (index == 0 ? self.firstRoom : Self.lineLimit - 1)
         }
+    }
+
+    /// Whether `text` holds "=?", byte by byte (the check is only made on printable ASCII).
+    private static func containsEncodedWordStart(_ text: String) -> Bool {
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte == 0x3F && previous == 0x3D { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// How many UTF-8 bytes fit in an encoded-word of the given length (base64 in groups of 4).

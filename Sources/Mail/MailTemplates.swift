@@ -76,7 +76,9 @@ public struct MailTemplates: Sendable {
                 Self.parts.filter { part in
                     let name = "recall-report.\(part)"
                     guard let url = files[name], url == shipped[name],
-                        let source = FileManager.default.contents(atPath: url.path).flatMap({ String(data: $0, encoding: .utf8) })
+                        let source = FileManager.default.contents(atPath: url.path).flatMap({
+                            String(data: $0, encoding: .utf8)
+                        })
                     else { return false }
                     return !source.contains("rows") && !source.contains("{{>")
                 })
@@ -234,14 +236,17 @@ public struct MailTemplates: Sendable {
             }
             if withoutRows.contains(part) {
                 guard let output = library.render(data, withTemplate: "recall-report.\(part)") else {
-                    throw MailError.templateNotFound.with("no template \(locale.rawValue)/recall-report.\(part).mustache")
+                    throw MailError.templateNotFound.with(
+                        "no template \(locale.rawValue)/recall-report.\(part).mustache")
                 }
                 rendered.append(output)
                 continue
             }
             let items =
                 rowData
-                ?? rows.map { RecallReportRows.rowData($0, openedAt: $0.openedAt.map { MailDateFormat.body($0, locale: locale) }) }
+                ?? rows.map {
+                    RecallReportRows.rowData($0, openedAt: $0.openedAt.map { MailDateFormat.body($0, locale: locale) })
+                }
             rowData = items
             var data = data
             data["rows"] = items

@@ -51,7 +51,8 @@ struct RecallReportRows: Sendable {
         let open = "{{#rows}}\n"
         let close = "{{/rows}}\n"
         guard source.components(separatedBy: "rows").count == 3,
-            let start = source.range(of: open), let end = source.range(of: close, range: start.upperBound..<source.endIndex),
+            let start = source.range(of: open),
+            let end = source.range(of: close, range: start.upperBound..<source.endIndex),
             start.lowerBound == source.startIndex || source[source.index(before: start.lowerBound)] == "\n",
             end.lowerBound == start.upperBound || source[source.index(before: end.lowerBound)] == "\n"
         else { return nil }

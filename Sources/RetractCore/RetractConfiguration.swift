@@ -28,6 +28,10 @@ public struct RetractConfiguration: Sendable {
     public var deliveryGiveUpAfter: TimeInterval = 2 * 86_400
     /// How long a web session lives without a request before the sender must sign in again.
     public var sessionIdleTimeout: TimeInterval = 30 * 60
+    /// Largest upload accepted by the API and the web app, attachments included, in bytes
+    /// (`RETRACT_MAX_UPLOAD`; default 100 MiB); a larger request is refused with 413 and
+    /// nothing is kept.
+    public var maxUploadSize: Int = 100 << 20
 
     /// The embedded defaults, relative to the current directory.
     public init(
@@ -46,6 +50,17 @@ public struct RetractConfiguration: Sendable {
         self.templatesDirectory = templatesDirectory
         self.defaultExpiry = defaultExpiry
         self.defaultSendDelay = defaultSendDelay
+    }
+
+    /// `1048576`, `512K`, `25M`, `1G` (case-insensitive) as bytes; nil for anything else,
+    /// zero, or more than 1 TiB.
+    public static func byteSize(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let factors: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        let factor = trimmed.last.flatMap { factors[$0] }
+        guard let number = Int(factor == nil ? trimmed : String(trimmed.dropLast())), number > 0 else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: factor ?? 1)
+        return overflow || bytes > 1 << 40 ? nil : bytes
     }
 
     /// The folder the file transport writes delivered mail into.

@@ -42,10 +42,10 @@ extension RetractService {
     public func open(token: GrantToken, linkKey: LinkKey, code: String? = nil, client: String? = nil)
         async throws(OpenFailure) -> OpenedMessage
     {
-        let (lookup, dataKey) = try await unlock(
+        let (lookup, dataKey, part) = try await unlockReadingEnvelope(
             token: token, linkKey: linkKey, forAttachment: false, code: code, client: client)
         let messageID = try parsedMessageID(lookup.message.id)
-        let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey)
+        let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey, part: part)
         let openedAt = now()
         let counted: Bool
         do {
@@ -66,10 +66,10 @@ extension RetractService {
     public func downloadAttachment(
         token: GrantToken, linkKey: LinkKey, index: Int, code: String? = nil, client: String? = nil
     ) async throws(OpenFailure) -> AttachmentDownload {
-        let (lookup, dataKey) = try await unlock(
+        let (lookup, dataKey, envelopePart) = try await unlockReadingEnvelope(
             token: token, linkKey: linkKey, forAttachment: true, code: code, client: client)
         let messageID = try parsedMessageID(lookup.message.id)
-        let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey)
+        let envelope = try await openEnvelope(messageID: messageID, dataKey: dataKey, part: envelopePart)
         guard let info = envelope.attachments.first(where: { $0.index == index }),
             let part = try? await vault.sealedPart(messageID: lookup.message.id, index: index)
         else { throw .notFound }
@@ -96,19 +96,32 @@ extension RetractService {
         token: GrantToken, linkKey: LinkKey, forAttachment: Bool, code: String? = nil, client: String? = nil,
         checkingCode: Bool = true
     ) async throws(OpenFailure) -> (GrantLookup, DataKey) {
+        let (lookup, dataKey, _) = try await unlockReadingEnvelope(
+            token: token, linkKey: linkKey, forAttachment: forAttachment, code: code, client: client,
+            checkingCode: checkingCode, envelope: false)
+        return (lookup, dataKey)
+    }
+
+    /// `unlock`, which also hands back the envelope's part row (when `envelope`) read in the
+    /// same transaction as the grant and the two failure counts (`VaultDatabase.openLookup`).
+    func unlockReadingEnvelope(
+        token: GrantToken, linkKey: LinkKey, forAttachment: Bool, code: String? = nil, client: String? = nil,
+        checkingCode: Bool = true, envelope: Bool = true
+    ) async throws(OpenFailure) -> (GrantLookup, DataKey, SealedPartRecord?) {
         let tokenHash = token.hash
         let at = now()
-        let lookup = try? await vault.grant(tokenHash: tokenHash.bytes)
-        let failures =
-            (try? await vault.failedAttempts(tokenHash: tokenHash.bytes, since: at.addingTimeInterval(-Self.failureWindow)))
-            ?? 0
-        if failures >= Self.failedAttemptLimit {
+        let read = try? await vault.openLookup(
+            tokenHash: tokenHash.bytes, failuresSince: at.addingTimeInterval(-Self.failureWindow), client: client,
+            clientSince: at.addingTimeInterval(-Self.openClientWindow), envelope: envelope)
+        let lookup = read?.grant
+        if (read?.failedAttempts ?? 0) >= Self.failedAttemptLimit {
             await log(lookup, tokenHash, at, .tooManyAttempts)
             throw .tooManyAttempts(retryAfter: Int(Self.failureWindow))
         }
-        if let retryAfter = await openClientRetryAfter(client, at: at) {
+        // The per-client limit, as `openClientRetryAfter` decides it, on the count read above.
+        if let client, !client.isEmpty, (read?.clientFailures ?? 0) >= Self.openClientFailureLimit {
             await log(lookup, tokenHash, at, .tooManyAttempts)
-            throw .tooManyAttempts(retryAfter: retryAfter)
+            throw .tooManyAttempts(retryAfter: Int(Self.openClientWindow))
         }
         guard let lookup else {
             runDecoy(token: token, linkKey: linkKey)
@@ -155,7 +168,7 @@ extension RetractService {
         if checkingCode && lookup.message.verify {
             try await checkVerification(lookup, token: token, code: code, client: client, at: at)
         }
-        return (lookup, dataKey)
+        return (lookup, dataKey, read?.envelopePart)
     }
 
     /// The same work a wrong key costs, against a grant that does not exist.
@@ -185,10 +198,18 @@ extension RetractService {
         }
     }
 
-    /// Decrypts part 0 (the envelope) chunk by chunk.
-    private func openEnvelope(messageID: MessageID, dataKey: DataKey) async throws(OpenFailure) -> Envelope {
+    /// Decrypts part 0 (the envelope) chunk by chunk; `part` is its row when already read.
+    private func openEnvelope(messageID: MessageID, dataKey: DataKey, part: SealedPartRecord? = nil)
+        async throws(OpenFailure) -> Envelope
+    {
         let id = messageID.description
-        guard let part = try? await vault.sealedPart(messageID: id, index: 0) else { throw .damaged }
+        let stored: SealedPartRecord?
+        if let part, part.messageId == id, part.partIndex == 0 {
+            stored = part
+        } else {
+            stored = try? await vault.sealedPart(messageID: id, index: 0)
+        }
+        guard let part = stored else { throw .damaged }
         do {
             let opener = try PartOpener(dataKey: dataKey, messageID: messageID, partIndex: 0, header: [UInt8](part.header))
             let input = try vault.openSealedPart(part)

@@ -6,9 +6,9 @@ import RetractCore
 /// Builds the router: the reader routes, the sender API under `/api/v1`, static files and
 /// health, and the dev mailbox when `devMailbox` names the file outbox folder.
 ///
-/// `apiUploadLimit` bounds an API request body in bytes (attachments included); nil takes
-/// `RETRACT_MAX_UPLOAD` or 100 MiB. `web` configures the sender web app under `/app`; nil
-/// takes `WebAppOptions.fromEnvironment()`.
+/// Both the API and the web app take their upload limit from `service.configuration`
+/// (`maxUploadSize`, `RETRACT_MAX_UPLOAD`); `apiUploadLimit` overrides it for the API (tests).
+/// `web` configures the sender web app under `/app`; nil takes the defaults.
 public func buildRouter(
     service: RetractService, devMailbox: URL? = nil, apiUploadLimit: Int? = nil, web: WebAppOptions? = nil
 ) async throws -> Router<RetractRequestContext> {
@@ -22,9 +22,9 @@ public func buildRouter(
     assets.addRoutes(to: router)
     router.addRoutes(ReaderController(service: service, pages: pages).endpoints, atPath: "/m")
     router.addRoutes(
-        WebController(service: service, renderer: pages, options: web ?? .fromEnvironment()).endpoints, atPath: "/app")
-    let uploadLimit = try apiUploadLimit ?? APIController.uploadLimit(environment: ProcessInfo.processInfo.environment)
-    APIController(service: service, uploadLimit: uploadLimit).register(on: router)
+        WebController(service: service, renderer: pages, options: web ?? WebAppOptions()).endpoints, atPath: "/app")
+    APIController(service: service, uploadLimit: apiUploadLimit ?? service.configuration.maxUploadSize)
+        .register(on: router)
     if let devMailbox {
         router.addRoutes(DevMailboxController(directory: devMailbox, pages: pages).endpoints, atPath: "/dev/mailbox")
     }

@@ -32,11 +32,16 @@ public final class SealedPartStore: Sendable {
     public let directory: URL
     /// Whether the directory is removed when the store goes away (in-memory vaults).
     private let isTemporary: Bool
+    /// `directory.path` with a trailing `/`, computed once: `path(messageID:part:)` runs on
+    /// every open, and `URL` path building was ~2.6% of an open's CPU.
+    private let directoryPrefix: String
 
     /// A store in `directory` (created `0700` if missing).
     public init(directory: URL, isTemporary: Bool = false) throws {
         self.directory = directory
         self.isTemporary = isTemporary
+        let directoryPath = directory.path
+        self.directoryPrefix = directoryPath.hasSuffix("/") ? directoryPath : directoryPath + "/"
         do {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -55,10 +60,19 @@ public final class SealedPartStore: Sendable {
 
     /// The path of part `part` of message `messageID`.
     public func path(messageID: String, part: Int) throws -> String {
-        guard !messageID.isEmpty, messageID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-            part >= 0
+        guard !messageID.isEmpty, messageID.utf8.allSatisfy(Self.isMessageIDByte), part >= 0
         else { throw VaultError.partFileUnusable(messageID, reason: "not a valid message id or part index") }
-        return directory.appendingPathComponent(Self.fileName(messageID: messageID, part: part)).path
+        return directoryPrefix + Self.fileName(messageID: messageID, part: part)
+    }
+
+    /// ASCII letters, digits and `-`: the only bytes a message id (and so a file name) may hold.
+    private static func isMessageIDByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     // MARK: Writing

@@ -36,6 +36,14 @@ struct GlobalOptions: ParsableArguments {
         if let giveUp = Environment.value("RETRACT_RETRY_GIVE_UP") {
             configuration.deliveryGiveUpAfter = try DurationText.seconds(giveUp, option: "RETRACT_RETRY_GIVE_UP")
         }
+        if let size = Environment.value("RETRACT_MAX_UPLOAD") {
+            guard let bytes = RetractConfiguration.byteSize(size) else {
+                throw RetractError.invalidInput(
+                    "RETRACT_MAX_UPLOAD \(size.debugDescription) is not a size; use bytes or a number with K, M or G, like 100M"
+                )
+            }
+            configuration.maxUploadSize = bytes
+        }
         return configuration
     }
 

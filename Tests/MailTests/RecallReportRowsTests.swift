@@ -51,8 +51,10 @@ struct RecallReportRowsTests {
                 RecallReportRow(recipient: recipient, outcome: "revoked_after_open", openedAt: nil, notice: "none"))
         }
         return RecallReportDetails(
-            serviceAddress: try Fixtures.service, sender: try Fixtures.alice, originalSubject: "Q3 <figures> & \"notes\"",
-            originalSentAt: Fixtures.sentAt, reason: reason, rows: rows, locale: locale, messageID: "<report-1@localhost>")
+            serviceAddress: try Fixtures.service, sender: try Fixtures.alice,
+            originalSubject: "Q3 <figures> & \"notes\"",
+            originalSentAt: Fixtures.sentAt, reason: reason, rows: rows, locale: locale,
+            messageID: "<report-1@localhost>")
     }
 
     @Test(
@@ -85,7 +87,9 @@ struct RecallReportRowsTests {
         #expect(html.contains("<strong>Already opened</strong> on 3 March 2025, 15:20 UTC, then withdrawn"))
         #expect(html.contains("<strong>Already opened</strong> on 3 March 2025, 16:20 UTC, then withdrawn"))
         let text = try #require(mail.textBody)
-        #expect(text.contains("- \"O'Brien & <Co>\"@example.com: withdrawn before they opened it. A withdrawal notice was sent.\n"))
+        #expect(
+            text.contains(
+                "- \"O'Brien & <Co>\"@example.com: withdrawn before they opened it. A withdrawal notice was sent.\n"))
     }
 
     @Test("an override of the report's rows is rendered row by row, with the list's own variables")
@@ -94,13 +98,16 @@ struct RecallReportRowsTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let en = directory.appendingPathComponent("en")
         try FileManager.default.createDirectory(at: en, withIntermediateDirectories: true)
-        try "{{#rows}}{{senderAddress}} -> {{recipient}} ({{outcome}}){{#openedAt}} at {{openedAt}}{{/openedAt}}\n{{/rows}}"
+        try
+            "{{#rows}}{{senderAddress}} -> {{recipient}} ({{outcome}}){{#openedAt}} at {{openedAt}}{{/openedAt}}\n{{/rows}}"
             .write(to: en.appendingPathComponent("recall-report.text.mustache"), atomically: true, encoding: .utf8)
         let details = RecallReportDetails(
             serviceAddress: try Fixtures.service, sender: try Fixtures.alice, originalSubject: "Q3",
             originalSentAt: Fixtures.sentAt,
             rows: [
-                RecallReportRow(recipient: "bob@example.org", outcome: "revoked_after_open", openedAt: Fixtures.openedAt, notice: "correction"),
+                RecallReportRow(
+                    recipient: "bob@example.org", outcome: "revoked_after_open", openedAt: Fixtures.openedAt,
+                    notice: "correction"),
                 RecallReportRow(recipient: "carol@example.com", outcome: "revoked_before_open", notice: "withdrawal"),
             ])
         let mail = try MailTemplates(overrideDirectory: directory).recallReport(details)

@@ -109,6 +109,27 @@ struct APIProblemsTests {
         #expect(try api.bench.deliveredMail().isEmpty)
     }
 
+    @Test("a multipart text field over 1 MiB is a 400 naming the field; nothing is stored")
+    func multipartFieldTooLong() async throws {
+        let api = try APITestBench(uploadLimit: 4 << 20)
+        var builder = MultipartBody()
+        builder.field("to", "bob@partner.test")
+        builder.field("subject", "Long")
+        builder.field("body", String(repeating: "x", count: (1 << 20) + 1))
+        builder.file("attachment", fileName: "a.txt", Array("hello".utf8))
+        let form = builder
+        try await api.app().test(.router) { client in
+            try await client.execute(
+                uri: "/api/v1/messages", method: .post, headers: form.headers(api.alice), body: form.closed
+            ) { response in
+                #expect(isProblem(response, status: .badRequest, type: "invalid-field"))
+                #expect(APITestBench.object(response.body)["field"] as? String == "body")
+            }
+        }
+        #expect(try api.service.list(sender: APITestBench.aliceAddress).isEmpty)
+        #expect(api.leftoverUploads().isEmpty)
+    }
+
     @Test("malformed JSON is a 400; a field of the wrong type or a from field is a 400 naming the field")
     func badJSON() async throws {
         let api = try APITestBench()

@@ -4,7 +4,7 @@ import Testing
 
 @testable import RetractServer
 
-@Suite("Web app: the streaming multipart reader")
+@Suite("The streaming multipart reader (API and web app)")
 struct WebMultipartTests {
     static let boundary = "----WebKitFormBoundaryRT42"
 
@@ -38,8 +38,10 @@ struct WebMultipartTests {
     func read(_ bytes: [UInt8], chunk: Int, limit: Int = 1 << 20, into directory: URL = scratch())
         async throws(MultipartFormReader.Failure) -> (WebForm, URL)
     {
+        let uploads: UploadDirectory
+        do { uploads = try UploadDirectory(root: directory) } catch { throw .storage(UploadError("\(error)")) }
         let reader = MultipartFormReader(
-            contentType: "multipart/form-data; boundary=\(Self.boundary)", limit: limit, directory: directory)!
+            contentType: "multipart/form-data; boundary=\(Self.boundary)", limit: limit, uploads: uploads)!
         let chunks = stride(from: 0, to: bytes.count, by: chunk).map {
             ByteBuffer(bytes: bytes[$0..<min($0 + chunk, bytes.count)])
         }
@@ -86,11 +88,71 @@ struct WebMultipartTests {
         }
     }
 
+    /// A body of the given parts, each a header block and its content, and the closing boundary.
+    static func parts(_ parts: [(String, [UInt8])]) -> [UInt8] {
+        var body: [UInt8] = []
+        for (headers, content) in parts {
+            body += Array("--\(boundary)\r\n\(headers)\r\n\r\n".utf8) + content + Array("\r\n".utf8)
+        }
+        return body + Array("--\(boundary)--\r\n".utf8)
+    }
+
+    @Test("a text field over maxFieldBytes stops with fieldTooLong naming the field")
+    func fieldTooLong() async throws {
+        let body = Self.parts([
+            ("Content-Disposition: form-data; name=\"subject\"", Array("short".utf8)),
+            (
+                "Content-Disposition: form-data; name=\"body\"",
+                [UInt8](repeating: 65, count: MultipartFormReader.maxFieldBytes + 1)
+            ),
+        ])
+        let directory = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await #expect(throws: MultipartFormReader.Failure.fieldTooLong("body")) {
+            _ = try await read(body, chunk: 64 * 1024, limit: 4 << 20, into: directory)
+        }
+    }
+
+    @Test("a part without a form-data name, or a text field that is not UTF-8, is refused")
+    func badParts() async throws {
+        let directory = Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        await #expect(throws: MultipartFormReader.Failure.malformed) {
+            _ = try await read(Self.parts([("Content-Type: text/plain", Array("x".utf8))]), chunk: 3, into: directory)
+        }
+        await #expect(throws: MultipartFormReader.Failure.notText("body")) {
+            _ = try await read(
+                Self.parts([("Content-Disposition: form-data; name=\"body\"", [0xFF, 0xFE, 0x41])]), chunk: 3,
+                into: directory)
+        }
+    }
+
+    @Test("an RFC 8187 filename* wins over filename, and file parts land 0600 in a 0700 folder")
+    func extendedNameAndPermissions() async throws {
+        let body = Self.parts([
+            (
+                "Content-Disposition: form-data; name=\"attachment\"; filename=\"plain.txt\"; filename*=UTF-8''na%C3%AFve.txt",
+                Array("content".utf8)
+            )
+        ])
+        let (form, directory) = try await read(body, chunk: 5)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try #require(form.files.first)
+        #expect(file.name == "naïve.txt")
+        #expect(file.field == "attachment")
+        let fileMode = try FileManager.default.attributesOfItem(atPath: file.url.path)[.posixPermissions] as? Int
+        let folderMode =
+            try FileManager.default.attributesOfItem(atPath: file.url.deletingLastPathComponent().path)[
+                .posixPermissions] as? Int
+        #expect(fileMode == 0o600)
+        #expect(folderMode == 0o700)
+    }
+
     @Test("a file name keeps only its last path component and never becomes a path")
     func safeFileNames() {
-        #expect(MultipartFormReader.safeFileName("C:\\Users\\bob\\q3.xlsx") == "q3.xlsx")
-        #expect(MultipartFormReader.safeFileName("../../etc/passwd") == "passwd")
-        #expect(MultipartFormReader.safeFileName("..") == "attachment")
-        #expect(MultipartFormReader.safeFileName("a\u{0}b\nc.txt") == "abc.txt")
+        #expect(UploadDirectory.safeName("C:\\Users\\bob\\q3.xlsx") == "q3.xlsx")
+        #expect(UploadDirectory.safeName("../../etc/passwd") == "passwd")
+        #expect(UploadDirectory.safeName("..") == "attachment")
+        #expect(UploadDirectory.safeName("a\u{0}b\nc.txt") == "abc.txt")
     }
 }

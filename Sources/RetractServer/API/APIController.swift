@@ -11,11 +11,10 @@ import RetractCore
 /// `docs/openapi.yaml` is checked against.
 struct APIController: Sendable {
     let service: RetractService
-    /// Largest request body accepted, attachments included (`RETRACT_MAX_UPLOAD`).
+    /// Largest request body accepted, attachments included (`RetractConfiguration.maxUploadSize`,
+    /// `RETRACT_MAX_UPLOAD`, unless `buildRouter` was given another).
     let uploadLimit: Int
 
-    /// Default upload limit: 100 MiB.
-    static let defaultUploadLimit = 100 << 20
     /// Largest JSON body of the routes that take no files.
     static let maxJSONSize = 2 << 20
 
@@ -31,26 +30,12 @@ struct APIController: Sendable {
     /// Mounts the API on a router: the problem and bearer middleware, then the routes; first
     /// clears upload folders a crash left behind.
     func register(on router: Router<RetractRequestContext>) {
-        UploadDirectory.removeStale(in: service.configuration.dataDirectory)
+        UploadDirectory.removeStale(
+            in: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory), olderThan: 86_400)
         router.group(RouterPath(APIRoute.prefix), context: APIRequestContext.self)
             .add(middleware: APIProblemMiddleware<APIRequestContext>())
             .add(middleware: BearerAuthMiddleware(service: service))
             .addRoutes(endpoints)
-    }
-
-    /// The upload limit from `RETRACT_MAX_UPLOAD` (bytes, or with a K, M or G suffix), or the default.
-    static func uploadLimit(environment: [String: String]) throws -> Int {
-        guard let text = environment["RETRACT_MAX_UPLOAD"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
-            return defaultUploadLimit
-        }
-        let units: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
-        let unit = text.last.flatMap { units[Character($0.lowercased())] }
-        guard let number = Int(unit == nil ? text : String(text.dropLast())), number > 0, number < 1 << 40 else {
-            throw RetractServerError(
-                "RETRACT_MAX_UPLOAD \(text.debugDescription) is not a size; use bytes or a number with K, M or G, like 100M"
-            )
-        }
-        return number * (unit ?? 1)
     }
 
     private func handler(_ route: APIRoute) -> @Sendable (Request, APIRequestContext) async throws -> Response {
@@ -76,11 +61,12 @@ struct APIController: Sendable {
         case "application/json":
             form = try MessageForm(json: try JSONFields(try await readJSON(request)))
         case "multipart/form-data":
-            let boundary = try APIMultipartReader.boundary(contentType: contentType)
-            let directory = try UploadDirectory(dataDirectory: service.configuration.dataDirectory)
+            let directory = try UploadDirectory(
+                root: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory))
             uploads = directory
-            form = try await APIMultipartReader(boundary: boundary, limit: uploadLimit, uploads: directory)
-                .read(request.body)
+            guard let reader = MultipartFormReader(contentType: contentType, limit: uploadLimit, uploads: directory)
+            else { throw APIProblem.malformedBody("the multipart/form-data content type has no boundary parameter") }
+            form = try MessageForm(multipart: try await readMultipart(reader, request.body))
         default:
             throw APIProblem.unsupportedMediaType(
                 "send the message as application/json, or as multipart/form-data to attach files")
@@ -126,6 +112,29 @@ struct APIController: Sendable {
     private func messageID(_ context: APIRequestContext) throws(APIProblem) -> String {
         guard let id = context.parameters.get("id"), !id.isEmpty else { throw .messageNotFound("") }
         return id
+    }
+
+    /// A multipart body through the shared reader, its failures as problems: 413 over the
+    /// limit, 400 for broken framing, 400 naming the field for an over-long or non-UTF-8 text.
+    private func readMultipart(_ reader: MultipartFormReader, _ body: RequestBody) async throws -> WebForm {
+        do {
+            return try await reader.read(body)
+        } catch {
+            switch error {
+            case .tooLarge:
+                throw APIProblem.tooLarge(limit: uploadLimit, hint: APIProblem.uploadHint)
+            case .malformed:
+                throw APIProblem.malformedBody(
+                    "the multipart body is malformed: every part needs its --boundary line and Content-Disposition: form-data; name=\"…\", and the body its closing --boundary--"
+                )
+            case .fieldTooLong(let name):
+                throw APIProblem.invalidField(name, "\(name) is longer than \(MultipartFormReader.maxFieldBytes) bytes")
+            case .notText(let name):
+                throw APIProblem.invalidField(name, "\(name) is not UTF-8 text")
+            case .storage(let failure):
+                throw failure
+            }
+        }
     }
 
     /// A JSON body of at most `maxJSONSize` bytes (and the upload limit); larger is a 413,

@@ -51,6 +51,22 @@ struct MessageForm {
         strict = try json.bool("strict") ?? false
     }
 
+    /// Reads the fields and files `MultipartFormReader` took from a multipart body: files only
+    /// in parts named `attachment`, every other part a known text field.
+    init(multipart form: WebForm) throws(APIProblem) {
+        for file in form.files where file.field != "attachment" {
+            throw .invalidField(
+                file.field, "only parts named attachment may carry files; \(file.field) is a text field")
+        }
+        for name in form.fields.keys.sorted() {
+            guard name != "attachment" else {
+                throw .invalidField("attachment", "attachment parts must be files (with a filename)")
+            }
+            for value in form.all(name) { try set(field: name, value: value) }
+        }
+        attachments = form.files.map(\.url)
+    }
+
     /// Takes one text field of a multipart body; `to`, `cc` and `bcc` repeat, the others not.
     mutating func set(field: String, value: String) throws(APIProblem) {
         func once<T>(_ current: T?, _ new: T) throws(APIProblem) -> T {

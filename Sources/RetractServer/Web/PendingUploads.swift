@@ -4,7 +4,9 @@ import Foundation
 /// sending" and the confirmed send, so the sender does not upload them twice.
 ///
 /// Each entry belongs to one sender; it is deleted once the message is sent, when the
-/// sender drops it, or after `lifetime`. Folders are created `0700`, files `0600`.
+/// sender drops it, or after `lifetime`. Each request's files are one `UploadDirectory`
+/// (folders `0700`, files `0600`) under the upload root the API uses too. Until the send
+/// seals them the files are plaintext on disk (see docs/threat-model.md).
 actor PendingUploads {
     struct Entry {
         var sender: String
@@ -17,27 +19,23 @@ actor PendingUploads {
     let lifetime: TimeInterval
     private var entries: [String: Entry] = [:]
 
-    /// Uploads under `root`; folders left there by an earlier process are removed.
+    /// Uploads under `root`; folders older than `lifetime` that an earlier process left
+    /// there are removed (their entries died with it).
     init(root: URL, lifetime: TimeInterval) {
         self.root = root
         self.lifetime = lifetime
-        try? FileManager.default.removeItem(at: root)
-        try? FileManager.default.createDirectory(
-            at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        UploadDirectory.removeStale(in: root, olderThan: lifetime)
     }
 
     /// A fresh empty folder for one request's files.
-    func newFolder() throws -> URL {
-        sweep()
-        let folder = root.appendingPathComponent(Self.randomID())
-        try FileManager.default.createDirectory(
-            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return folder
+    nonisolated func newFolder() throws -> UploadDirectory {
+        try UploadDirectory(root: root)
     }
 
     /// Keeps `files` (written into `folder`) for `sender`, added to the entry `id` when it is
     /// theirs; returns the id to carry in the form, or nil when nothing is kept.
     func keep(files: [WebForm.File], folder: URL, adding id: String?, sender: String) -> String? {
+        sweep()
         if let id, var entry = entries[id], entry.sender == sender {
             entry.files += files
             entry.folders.append(folder)

@@ -6,31 +6,38 @@ import Foundation
     import Darwin
 #endif
 
-/// A private folder for one request's uploaded files, under `<data-dir>/uploads/`.
+/// A private folder for one request's uploaded files, under the one upload root
+/// `<data-dir>/uploads/` that the API and the web app share.
 ///
 /// Files are streamed here as they arrive (never held whole in memory), readable only by the
-/// service (folder 0700, files 0600), and the folder is removed when the request ends,
-/// whether the message was sent or refused: the vault keeps only the sealed copy.
+/// service (folders 0700, files 0600). An API request's folder is removed when the request
+/// ends, whether the message was sent or refused; a web compose request's folder is kept by
+/// `PendingUploads` until the confirmed send, the sender's "remove", or its lifetime ends.
+/// The vault keeps only the sealed copy.
 final class UploadDirectory {
     /// The request's folder.
     let url: URL
     private var fileCount = 0
 
-    /// Creates `<dataDirectory>/uploads/<random>/`.
-    init(dataDirectory: URL) throws {
-        let uploads = dataDirectory.appendingPathComponent("uploads")
-        try Self.makePrivateDirectory(uploads)
-        url = uploads.appendingPathComponent(UUID().uuidString.lowercased())
+    /// The upload root of a data directory, `<dataDirectory>/uploads`.
+    static func root(dataDirectory: URL) -> URL {
+        dataDirectory.appendingPathComponent("uploads")
+    }
+
+    /// Creates `<root>/<random>/` (and `root` when missing).
+    init(root: URL) throws {
+        try Self.makePrivateDirectory(root)
+        url = root.appendingPathComponent(UUID().uuidString.lowercased())
         try Self.makePrivateDirectory(url)
     }
 
-    /// Removes request folders older than `age` that a crash left behind (a live request's
-    /// folder is young, so another process sharing the data directory keeps its uploads).
-    static func removeStale(in dataDirectory: URL, olderThan age: TimeInterval = 86_400) {
-        let uploads = dataDirectory.appendingPathComponent("uploads")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads.path)) ?? []
+    /// Removes request folders under `root` older than `age` that a crash or a restart left
+    /// behind (a live request's folder is young, so another process sharing the data
+    /// directory keeps its uploads).
+    static func removeStale(in root: URL, olderThan age: TimeInterval) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         for name in names {
-            let folder = uploads.appendingPathComponent(name)
+            let folder = root.appendingPathComponent(name)
             let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date
             if let modified, modified < Date().addingTimeInterval(-age) {
                 try? FileManager.default.removeItem(at: folder)
@@ -72,9 +79,8 @@ final class UploadDirectory {
 /// One uploaded file being written: created exclusively with mode 0600, appended to chunk by
 /// chunk as the request body arrives.
 ///
-/// Writes are gathered into a 64 KiB buffer: the multipart parser hands over binary content
-/// in slices that end at every CR byte (a few hundred bytes on average), and one system call
-/// per slice made uploads crawl.
+/// Writes are gathered into a 64 KiB buffer, so a body that arrives in small pieces does
+/// not cost one system call per piece.
 final class UploadFile {
     /// Where the file is.
     let url: URL
@@ -141,7 +147,7 @@ final class UploadFile {
 }
 
 /// Writing an upload to the data directory failed (a server-side problem, answered as 500).
-struct UploadError: Error, CustomStringConvertible {
+struct UploadError: Error, Equatable, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
