@@ -70,6 +70,12 @@ extension OpenedMessageBody {
     /// and control characters; everything else as UTF-8.
     static func writeJSONString(_ value: String, to out: inout ByteBuffer) {
         out.writeInteger(UInt8(ascii: "\""))
+        // Most text needs no escape at all: copy it in one go.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
+            out.writeString(value)
+            out.writeInteger(UInt8(ascii: "\""))
+            return
+        }
         let hex = Array("0123456789abcdef".utf8)
         var utf8 = value.utf8.makeIterator()
         var run: [UInt8] = []
