@@ -22,8 +22,8 @@ enum POSIX {
         }
     }
 
-    /// Reads until `buffer` is full or the file ends, the way `AttachmentSealer.readFull`
-    /// does; returns the byte count.
+    /// Reads until `buffer` is full or the file ends (retrying short reads and EINTR);
+    /// returns the byte count.
     static func readFull(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(BenchError)
         -> Int
     {
