@@ -478,7 +478,7 @@ extension RetractService {
                 GrantCrypto.sealMetadata(Array(subject.utf8), master: master, context: Self.subjectContext(id.description))),
             subjectKid: master.kid, locale: original.locale, createdAt: at, expiresAt: expiresAt,
             maxViews: original.maxViews, deliverAfter: at, partCount: replacement.attachments.count + 1,
-            supersedes: original.id)
+            supersedes: original.id, verify: original.verify)
         let visible = { (kind: GrantRecord.Kind) in grants.filter { $0.grant.kind == kind }.map(\.grant.recipient) }
         try tx.storeReplacement(record, grants: grants) { writer in
             var infos: [AttachmentInfo] = []

@@ -50,6 +50,28 @@ struct VerificationTests {
         return try Link.parse(receipt.recipients[0].link)
     }
 
+    @Test("a corrected version of a verified message asks for the mailed code too")
+    func replacementKeepsVerification() async throws {
+        let bench = try TestBench()
+        let link = try await sendVerified(bench)
+        let messageID = try #require(try bench.service.list().first?.id)
+        let report = try await bench.service.revoke(
+            RevokeRequest(messageID: messageID, reason: "wrong figures", replacement: .init(body: "Corrected numbers.")))
+        _ = try #require(report.replacementId)
+        let notice = try #require(
+            try bench.deliveredMail().first { $0.header("Subject")?.hasPrefix("Correction:") == true && $0.links.first != nil })
+        let corrected = try Link.parse(try #require(notice.links.first))
+        #expect(corrected.token != link.token)
+        let refusal = await failure { _ = try await bench.service.open(token: corrected.token, linkKey: corrected.linkKey) }
+        guard case .codeRequired = refusal else {
+            Issue.record("expected code_required, got \(String(describing: refusal))")
+            return
+        }
+        let (_, code) = try await CodeMailbox(bench: bench).request(corrected)
+        let opened = try await bench.service.open(token: corrected.token, linkKey: corrected.linkKey, code: code)
+        #expect(opened.envelope.bodyText == "Corrected numbers.")
+    }
+
     func failure(_ body: () async throws -> Void) async -> OpenFailure? {
         do {
             try await body()
