@@ -122,26 +122,15 @@ public actor SMTPTransport: MailTransport {
         var index = 0
         var retriedOnNewConnection = false
         while index < transactions.count {
-            if let current = self.connection,
-                !current.isActive || self.mailsOnConnection >= self.configuration.maximumMessagesPerConnection
-            {
-                await self.dropConnection()
-            }
-            let reused = self.connection != nil
             let connection: SMTPConnection
-            if let existing = self.connection {
-                connection = existing
-            } else {
-                switch await self.openConnection() {
-                case .success(let opened):
-                    connection = opened
-                    self.connection = opened
-                    self.mailsOnConnection = 0
-                case .failure(let error):
-                    for rest in index..<transactions.count { await outcome(rest, .failure(error)) }
-                    self.lastUse = .now
-                    return
-                }
+            let reused: Bool
+            switch await self.usableConnection(reuse: true) {
+            case .success(let usable):
+                (connection, reused) = usable
+            case .failure(let error):
+                for rest in index..<transactions.count { await outcome(rest, .failure(error)) }
+                self.lastUse = .now
+                return
             }
             let room = max(1, self.configuration.maximumMessagesPerConnection - self.mailsOnConnection)
             let end = min(transactions.count, index + room)
@@ -195,27 +184,15 @@ public actor SMTPTransport: MailTransport {
     private func attempt(
         _ mail: SMTPMailTransaction, gate: (@Sendable () async -> Bool)?, reuse: Bool = true
     ) async -> Attempt {
-        if let current = self.connection,
-            !reuse || !current.isActive || self.mailsOnConnection >= self.configuration.maximumMessagesPerConnection
-        {
-            await self.dropConnection()
-        }
-        let reused = self.connection != nil
         let connection: SMTPConnection
-        if let existing = self.connection {
-            connection = existing
-        } else {
-            switch await self.openConnection() {
-            case .success(let opened):
-                connection = opened
-                self.connection = opened
-                self.mailsOnConnection = 0
-            case .failure(let error):
-                return Attempt(
-                    result: .failed(
-                        id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error),
-                    retryOnNewConnection: false)
-            }
+        let reused: Bool
+        switch await self.usableConnection(reuse: reuse) {
+        case .success(let usable):
+            (connection, reused) = usable
+        case .failure(let error):
+            return Attempt(
+                result: .failed(id: mail.id, server: self.configuration.endpoint, recipients: mail.recipients, error: error),
+                retryOnNewConnection: false)
         }
 
         let outcome = await connection.deliver(mail, gate: gate)
@@ -227,6 +204,27 @@ public actor SMTPTransport: MailTransport {
             reused && !outcome.usable && !outcome.report.contentSent
             && outcome.report.error.map { $0 == MailError.connectionFailed } == true
         return Attempt(result: outcome.report, retryOnNewConnection: stale)
+    }
+
+    /// The connection to send the next mail on: the open one when it is alive, has room
+    /// under `maximumMessagesPerConnection` and `reuse` allows it, otherwise a new one
+    /// (the old one is closed first); `reused` tells the caller whether the server may have
+    /// dropped it in between, which is worth one retry on a fresh connection.
+    private func usableConnection(reuse: Bool) async -> Result<(connection: SMTPConnection, reused: Bool), MailError> {
+        if let current = self.connection,
+            !reuse || !current.isActive || self.mailsOnConnection >= self.configuration.maximumMessagesPerConnection
+        {
+            await self.dropConnection()
+        }
+        if let existing = self.connection { return .success((existing, true)) }
+        switch await self.openConnection() {
+        case .success(let opened):
+            self.connection = opened
+            self.mailsOnConnection = 0
+            return .success((opened, false))
+        case .failure(let error):
+            return .failure(error)
+        }
     }
 
     private func openConnection() async -> Result<SMTPConnection, MailError> {
