@@ -255,7 +255,9 @@ struct SMTPTransportTests {
         try await Self.inTemporaryDirectory { directory in
             let first = try await SMTPSink(in: directory)
             var configuration = try SMTPConfiguration(url: "smtp://localhost:\(first.port)")
-            configuration.timeouts.idle = .milliseconds(300)
+            // Long enough that the suite's parallel load never stretches the gap between two
+            // back-to-back deliveries past it, short enough to wait out once below.
+            configuration.timeouts.idle = .seconds(2)
             configuration.maximumMessagesPerConnection = 3
             let transport = SMTPTransport(configuration: configuration)
             let data = try Self.message(to: ["bob@example.org"])
@@ -266,7 +268,7 @@ struct SMTPTransportTests {
             let second = try await SMTPSink(port: first.port, in: directory)
             defer { second.stop() }
             try await transport.deliver(data, envelope: envelope, id: "life-2")  // the old connection is gone
-            try await Task.sleep(for: .milliseconds(700))  // idle: closed
+            try await Task.sleep(for: .seconds(3))  // idle: closed
             for index in 3...6 { try await transport.deliver(data, envelope: envelope, id: "life-\(index)") }
             await transport.close()
 
