@@ -6,6 +6,8 @@ import json
 import re
 import time
 
+from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
+                                        JavascriptException, StaleElementReferenceException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -16,7 +18,14 @@ RECIPIENT = "bob@example.org"
 
 
 def wait(driver, timeout=20):
-    return WebDriverWait(driver, timeout)
+    # A condition that reads the page while a form submission replaces it can hold an
+    # element of the old page for a moment: that is "not yet", not a failure.
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException, JavascriptException))
+
+
+def body_text(driver):
+    """The page's visible text, read in one script call (no element handle to go stale)."""
+    return driver.execute_script("return document.body ? document.body.innerText : ''")
 
 
 def element(driver, element_id, timeout=20):
@@ -24,7 +33,16 @@ def element(driver, element_id, timeout=20):
 
 
 def click(driver, element_id):
-    wait(driver).until(EC.element_to_be_clickable((By.ID, element_id))).click()
+    def clicked(d):
+        try:
+            button = d.find_element(By.ID, element_id)
+            if not (button.is_displayed() and button.is_enabled()):
+                return False
+            button.click()
+            return True
+        except (ElementClickInterceptedException, ElementNotInteractableException):
+            return False
+    wait(driver).until(clicked)
 
 
 def fill(driver, element_id, text):
@@ -105,8 +123,8 @@ def test_sign_in_undo_send_open_and_revoke_with_a_correction(server, browser, tm
     # The recipient opens the link in another browser context (no shared cookies).
     reader = browser()
     open_link(reader, link)
-    wait(reader).until(lambda d: "Please see the attached file." in d.find_element(By.TAG_NAME, "body").text)
-    assert "figures.csv" in reader.find_element(By.TAG_NAME, "body").text
+    wait(reader).until(lambda d: "Please see the attached file." in body_text(d))
+    assert "figures.csv" in body_text(reader)
 
     # The sender sees the open, then revokes with a corrected version, after a preview.
     sender.get(f"{server.url}/app/messages/{message_id}")
@@ -124,7 +142,7 @@ def test_sign_in_undo_send_open_and_revoke_with_a_correction(server, browser, tm
 
     # The revoked link now shows the withdrawn page, saying a corrected version was sent.
     reader.get(link)
-    page = reader.find_element(By.TAG_NAME, "body").text.lower()
+    page = body_text(reader).lower()
     assert "withdrawn" in page and "correct" in page, page
     notices = server.wait_for_mail(RECIPIENT, count=2)
     notice = notices[-1]
@@ -133,7 +151,7 @@ def test_sign_in_undo_send_open_and_revoke_with_a_correction(server, browser, tm
     corrected_link = link_in(notice)
     assert corrected_link != link
     open_link(reader, corrected_link)
-    wait(reader).until(lambda d: "The corrected figures" in d.find_element(By.TAG_NAME, "body").text)
+    wait(reader).until(lambda d: "The corrected figures" in body_text(d))
 
     assert csp_violations(sender) == [] and csp_violations(reader) == []
 
@@ -160,7 +178,7 @@ def test_a_verified_message_opens_only_with_the_code_mailed_to_the_recipient(ser
 
     fill(reader, "code", code)
     click(reader, "verify-button")
-    wait(reader).until(lambda d: "Your new salary" in d.find_element(By.TAG_NAME, "body").text)
+    wait(reader).until(lambda d: "Your new salary" in body_text(d))
     assert csp_violations(reader) == []
 
 
