@@ -118,7 +118,7 @@ extension RetractService {
             await log(lookup, tokenHash, at, .tooManyAttempts)
             throw .tooManyAttempts(retryAfter: Int(Self.failureWindow))
         }
-        // The per-client limit, as `openClientRetryAfter` decides it, on the count read above.
+        // The per-client limit (scope `open-client` of the rate-limit events), on the count read above.
         if let client, !client.isEmpty, (read?.clientFailures ?? 0) >= Self.openClientFailureLimit {
             await log(lookup, tokenHash, at, .tooManyAttempts)
             throw .tooManyAttempts(retryAfter: Int(Self.openClientWindow))

@@ -151,20 +151,11 @@ extension RetractService {
 
     // MARK: Failed opens per client
 
-    /// Seconds the client must wait when it has used up its failed opens; nil when it may try.
-    func openClientRetryAfter(_ client: String?, at: Date) async -> Int? {
-        guard let client, !client.isEmpty else { return nil }
-        let since = at.addingTimeInterval(-Self.openClientWindow)
-        let failures = (try? await vault.openClientFailures(client: client, since: since)) ?? 0
-        return failures >= Self.openClientFailureLimit ? Int(Self.openClientWindow) : nil
-    }
-
     /// Counts one failed open against a client address (kept in the vault, so it survives restarts).
     func recordOpenClientFailure(_ client: String?, at: Date) async {
         guard let client, !client.isEmpty else { return }
         do {
-            try await vault.recordOpenClientFailure(
-                client: client, at: at, forgetBefore: at.addingTimeInterval(-Self.openClientWindow))
+            try await rateLimiter.recordFailure(scope: VaultDatabase.openClientScope, subject: client, at: at)
         } catch {
             logger.error("could not record a failed open for the client limit")
         }

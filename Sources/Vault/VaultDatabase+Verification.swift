@@ -103,28 +103,4 @@ extension VaultDatabase {
             return .invalid(remaining: maxFailures - state.failedCount)
         }
     }
-
-    // MARK: Failed opens per client
-
-    /// Failed opens from one client address since `since` (scope `open-client`).
-    public func openClientFailures(client: String, since: Date) async throws -> Int {
-        try await reader.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM rate_limit_events WHERE scope = ? AND subject = ? AND at >= ?",
-                arguments: [Self.openClientScope, client, since]) ?? 0
-        }
-    }
-
-    /// Records one failed open from a client address and drops that client's events older
-    /// than `forgetBefore`, so the table stays as small as the window.
-    public func recordOpenClientFailure(client: String, at: Date, forgetBefore: Date) async throws {
-        try await writer.write { db in
-            try db.execute(
-                sql: "DELETE FROM rate_limit_events WHERE scope = ? AND subject = ? AND at < ?",
-                arguments: [Self.openClientScope, client, forgetBefore])
-            try db.execute(
-                sql: "INSERT INTO rate_limit_events (scope, subject, at) VALUES (?, ?, ?)",
-                arguments: [Self.openClientScope, client, at])
-        }
-    }
 }

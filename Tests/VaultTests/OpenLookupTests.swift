@@ -22,7 +22,7 @@ struct OpenLookupTests {
         }
         try await vault.recordAccess(grantID: nil, tokenHash: hash, at: Date(), result: .opened)
         for _ in 0..<3 {
-            try await vault.recordOpenClientFailure(client: "192.0.2.7", at: Date(), forgetBefore: Self.since)
+            try vault.recordRateLimitEvent(scope: VaultDatabase.openClientScope, subject: "192.0.2.7", at: Date(), pruneBefore: Self.since)
         }
 
         // When
@@ -36,7 +36,7 @@ struct OpenLookupTests {
         #expect(read.failedAttempts == 2)
         #expect(read.failedAttempts == (try await vault.failedAttempts(tokenHash: hash, since: Self.since)))
         #expect(read.clientFailures == 3)
-        #expect(read.clientFailures == (try await vault.openClientFailures(client: "192.0.2.7", since: Self.since)))
+        #expect(read.clientFailures == (try vault.rateLimitEvents(scope: VaultDatabase.openClientScope, subject: "192.0.2.7", since: Self.since).count))
         let part = try await vault.sealedPart(messageID: OpenRecordingTests.messageID, index: 0)
         #expect(read.envelopePart != nil)
         #expect(read.envelopePart == part)
@@ -49,7 +49,7 @@ struct OpenLookupTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let unknown = [UInt8](repeating: 6, count: 32)
         try await vault.recordAccess(grantID: nil, tokenHash: unknown, at: Date(), result: .invalidKey)
-        try await vault.recordOpenClientFailure(client: "192.0.2.7", at: Date(), forgetBefore: Self.since)
+        try vault.recordRateLimitEvent(scope: VaultDatabase.openClientScope, subject: "192.0.2.7", at: Date(), pruneBefore: Self.since)
 
         // When
         let read = try await vault.openLookup(
