@@ -171,25 +171,26 @@ public struct ParsedMail: Sendable {
     private static func collectBodies(
         _ entity: Entity, depth: Int, text: inout String?, html: inout String?
     ) throws(MailError) {
-        let contentType = ContentType(entity.header("content-type") ?? "text/plain")
-        if contentType.type.hasPrefix("multipart/") {
+        let contentType = HeaderParameters(entity.header("content-type") ?? "text/plain")
+        let type = contentType.value.lowercased()
+        if type.hasPrefix("multipart/") {
             guard depth < Self.maximumDepth else {
                 throw MailError.malformedMail.with("multipart bodies nest deeper than \(Self.maximumDepth) levels")
             }
-            guard let boundary = contentType.parameters["boundary"], !boundary.isEmpty else {
-                throw MailError.malformedMail.with("a \(contentType.type) part has no boundary parameter")
+            guard let boundary = contentType["boundary"], !boundary.isEmpty else {
+                throw MailError.malformedMail.with("a \(type) part has no boundary parameter")
             }
             for part in Self.split(entity.body, boundary: boundary) {
                 try Self.collectBodies(Self.parseEntity(part), depth: depth + 1, text: &text, html: &html)
             }
             return
         }
-        guard contentType.type == "text/plain" || contentType.type == "text/html" else { return }
+        guard type == "text/plain" || type == "text/html" else { return }
         let disposition = entity.header("content-disposition")?.lowercased() ?? ""
         guard !disposition.hasPrefix("attachment") else { return }
         let decoded = Self.decodeTransfer(entity.body, encoding: entity.header("content-transfer-encoding"))
-        if contentType.type == "text/plain", text == nil { text = decoded }
-        if contentType.type == "text/html", html == nil { html = decoded }
+        if type == "text/plain", text == nil { text = decoded }
+        if type == "text/html", html == nil { html = decoded }
     }
 
     /// The parts between `--boundary` lines, without the line break before each delimiter.
@@ -229,41 +230,6 @@ public struct ParsedMail: Sendable {
             return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         default:
             return String(body)
-        }
-    }
-
-    /// A parsed `Content-Type` value: lowercased `type/subtype` and its parameters.
-    private struct ContentType {
-        var type: String
-        var parameters: [String: String] = [:]
-
-        init(_ value: String) {
-            var pieces: [String] = []
-            var current = ""
-            var quoted = false
-            var escaped = false
-            for character in value {
-                if escaped {
-                    current.append(character)
-                    escaped = false
-                } else if quoted && character == "\\" {
-                    escaped = true
-                } else if character == "\"" {
-                    quoted.toggle()
-                } else if character == ";" && !quoted {
-                    pieces.append(current)
-                    current = ""
-                } else {
-                    current.append(character)
-                }
-            }
-            pieces.append(current)
-            self.type = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
-            for piece in pieces.dropFirst() {
-                guard let equals = piece.firstIndex(of: "=") else { continue }
-                let key = piece[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-                self.parameters[key] = piece[piece.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            }
         }
     }
 }
