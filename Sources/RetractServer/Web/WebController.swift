@@ -104,22 +104,17 @@ struct WebController<Context: RequestContext>: Sendable {
         return next
     }
 
-    private func forbidden(_ viewer: WebPages.Viewer) -> Response {
-        pages.message(
-            status: .forbidden, viewer: viewer, title: viewer.text("app_forbidden_title"),
-            text: viewer.text("app_forbidden_text"), back: ("/app/messages", viewer.text("app_back_to_list")))
-    }
+    private func forbidden(_ viewer: WebPages.Viewer) -> Response { errorPage(.forbidden, "forbidden", viewer) }
 
-    private func notFound(_ viewer: WebPages.Viewer) -> Response {
-        pages.message(
-            status: .notFound, viewer: viewer, title: viewer.text("app_not_found_title"),
-            text: viewer.text("app_not_found_text"), back: ("/app/messages", viewer.text("app_back_to_list")))
-    }
+    private func notFound(_ viewer: WebPages.Viewer) -> Response { errorPage(.notFound, "not_found", viewer) }
 
-    private func badForm(_ viewer: WebPages.Viewer) -> Response {
+    private func badForm(_ viewer: WebPages.Viewer) -> Response { errorPage(.badRequest, "bad_form", viewer) }
+
+    /// A page with the strings `app_<name>_title` and `app_<name>_text` and a link back to the list.
+    private func errorPage(_ status: HTTPResponse.Status, _ name: String, _ viewer: WebPages.Viewer) -> Response {
         pages.message(
-            status: .badRequest, viewer: viewer, title: viewer.text("app_bad_form_title"),
-            text: viewer.text("app_bad_form_text"), back: ("/app/messages", viewer.text("app_back_to_list")))
+            status: status, viewer: viewer, title: viewer.text("app_\(name)_title"),
+            text: viewer.text("app_\(name)_text"), back: ("/app/messages", viewer.text("app_back_to_list")))
     }
 
     private func tooLarge(_ viewer: WebPages.Viewer) -> Response {
