@@ -176,6 +176,12 @@ extension VaultDatabase {
             try db.create(
                 index: "access_events_failures", on: "access_events", columns: ["token_hash", "result", "at"])
         }
+        migrator.registerMigration("v7-rate-limit-age") { db in
+            // Every recorded failure prunes the events older than the retention across all
+            // scopes; without an index on `at` that was a scan of the whole table per failed
+            // open or sign-in, the very requests an attacker can send in bulk.
+            try db.create(index: "rate_limit_events_age", on: "rate_limit_events", columns: ["at"])
+        }
         return migrator
     }
 }

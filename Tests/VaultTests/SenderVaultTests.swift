@@ -13,6 +13,16 @@ struct SenderVaultTests {
             address: "alice@corp.test", name: "Alice", tokenHash: Data(repeating: hash, count: 32), createdAt: at)
     }
 
+    @Test("pruning old rate-limit events reads an index, not the whole table, so a failure costs the same however many there are")
+    func pruneUsesIndex() throws {
+        let vault = try VaultDatabase.inMemory()
+        let plan = try vault.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN DELETE FROM rate_limit_events WHERE at < ?", arguments: [at])
+                .map { $0["detail"] as String }
+        }
+        #expect(plan.contains { $0.contains("USING") && $0.contains("INDEX rate_limit_events_age") }, "\(plan)")
+    }
+
     @Test("a second account for the same address in another letter case is not inserted")
     func duplicateAddress() throws {
         let vault = try VaultDatabase.inMemory()
