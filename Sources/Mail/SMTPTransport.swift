@@ -27,9 +27,17 @@ public actor SMTPTransport: MailTransport {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
+    /// The one-thread event loop group transports use unless told otherwise, for the whole
+    /// life of the process.
+    ///
+    /// Its own thread rather than NIO's shared loops: the outbox worker records each accepted
+    /// mail with a short synchronous commit on the connection's thread (see `deliverInOrder`),
+    /// which must not hold up the loops that serve HTTP.
+    public static let defaultEventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// Creates a transport; nothing connects until the first delivery.
     public init(
-        configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup = SMTPTransport.defaultEventLoopGroup
     ) {
         self.configuration = configuration
         self.eventLoop = eventLoopGroup.next()
@@ -63,9 +71,8 @@ public actor SMTPTransport: MailTransport {
     /// The gate is asked once the server accepted the envelope (MAIL and RCPT), before DATA;
     /// with PIPELINING, where DATA leaves together with the envelope, after the server's 354
     /// and the content, before the content's final `.` line. So the wait for the gate
-    /// overlaps the envelope's round trips (and the content's transfer). A
-    /// gate that closes after a 354 costs the connection: the content is never ended, the
-    /// connection is dropped (the server discards the unfinished message) and the next mail
+    /// overlaps the envelope's round trips (and the content's transfer). A gate that closes
+    /// after a 354 costs the connection: the content is never ended, the connection is dropped (the server discards the unfinished message) and the next mail
     /// opens a new one. The gate may be asked again when the mail is retried on a new
     /// connection, so it must give the same answer each time.
     public func deliver(
@@ -111,6 +118,10 @@ public actor SMTPTransport: MailTransport {
     /// `maximumMessagesPerConnection` mails and replaced when it breaks; the mail it broke on
     /// is retried once on a new connection when the old one turned out dead before any of it
     /// went out, and reported failed otherwise.
+    ///
+    /// `gate` and `outcome` run on the connection's event loop thread, one after another, so a
+    /// caller can answer them synchronously without a thread hand-off; they may block briefly
+    /// (a database commit), which holds up only this transport's connections.
     public func deliverInOrder(
         _ mails: [(data: [UInt8], envelope: MailEnvelope, id: String)], gate: @escaping @Sendable (Int) async -> Bool,
         outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void

@@ -5,11 +5,17 @@ import Vault
 /// One pass of the outbox worker over a claimed batch: the gate and the outcome handler
 /// that `RetractService.deliverDueMail()` gives the transport, and the tally.
 ///
-/// At-least-once with one duplicate at most: when the server accepted mail i, `outcome(i)`
-/// starts the checkpoint of mail i+1 — one write transaction that marks mail i sent and
-/// checks that mail i+1 may still go out — and `gate(i + 1)` waits for it before mail
-/// i+1's content can be accepted. So the commit overlaps mail i+1's envelope on the wire,
-/// and at no moment are two mails accepted and unrecorded.
+/// At-least-once with one duplicate at most: `gate(i + 1)` runs the checkpoint of mail i+1 —
+/// one write transaction that marks mail i (accepted, announced by `outcome(i)`) sent and
+/// checks that mail i+1 may still go out — before mail i+1's content can be accepted. With
+/// PIPELINING the transport asks the gate once mail i+1's content is written and only its
+/// final `.` line waits, so the commit overlaps the server's reading of the content, and at
+/// no moment are two mails accepted and unrecorded.
+///
+/// The checkpoint is synchronous: the transport calls the gate and the outcome handler on
+/// its connection's thread, and a commit there (tens of microseconds) costs less than the
+/// thread hand-offs an asynchronous write would add to every mail, on a path where the
+/// server waits for the client.
 ///
 /// Revocation: the claim never picks a notification of a revoked grant, and the checkpoint
 /// checks the grant again right before the server could accept the notification (before
@@ -23,10 +29,11 @@ actor OutboxPass {
     /// What the pass did so far.
     private(set) var run = DeliveryRun()
     private var mails: [OutboxMailRecord] = []
-    /// The mail the server accepted last that no checkpoint has taken up yet.
+    /// The mail the server accepted last that no checkpoint has recorded yet.
     private var unconfirmed: String?
-    /// Started checkpoints by mail index, with the mail each one marks sent.
-    private var checkpoints: [Int: (task: Task<Bool, any Error>, confirms: String?)] = [:]
+    /// What each mail's checkpoint answered, by index: whether it may go out, nil when the
+    /// vault could not say.
+    private var answers: [Int: Bool?] = [:]
 
     init(service: RetractService) {
         self.service = service
@@ -35,35 +42,23 @@ actor OutboxPass {
     /// Starts a batch: `mails` in the order given to the transport.
     func begin(_ mails: [OutboxMailRecord]) {
         self.mails = mails
-        self.checkpoints = [:]
+        self.answers = [:]
     }
 
-    /// Whether mail `index` may be accepted now: waits for its checkpoint.
-    func gate(_ index: Int) async -> Bool {
-        (try? await self.checkpoint(index).task.value) ?? false
+    /// Whether mail `index` may be accepted now: its checkpoint's answer.
+    func gate(_ index: Int) -> Bool {
+        self.checkpoint(index) ?? false
     }
 
     /// Records what became of mail `index`.
-    func outcome(_ index: Int, _ result: Result<Bool, MailError>) async {
-        let checkpoint = self.checkpoint(index)
-        self.checkpoints[index] = nil
-        let stillDeliverable: Bool?
-        switch await checkpoint.task.result {
-        case .success(let deliverable):
-            if checkpoint.confirms != nil { self.run.delivered += 1 }
-            stillDeliverable = deliverable
-        case .failure(let error):
-            if let confirms = checkpoint.confirms { self.service.recordUnconfirmed(confirms, error: error, run: &self.run) }
-            stillDeliverable = nil
-        }
+    func outcome(_ index: Int, _ result: Result<Bool, MailError>) {
+        let answer = self.answers.removeValue(forKey: index) ?? nil
         let mail = self.mails[index]
         switch result {
         case .success(true):
             self.unconfirmed = mail.id
-            // Start recording it now, while the next mail's envelope is on the wire.
-            if index + 1 < self.mails.count { _ = self.checkpoint(index + 1) }
         case .success(false):
-            if stillDeliverable == false {
+            if answer == false {
                 do {
                     try self.service.vault.cancelMail(mailID: mail.id)
                     self.run.cancelled += 1
@@ -79,28 +74,33 @@ actor OutboxPass {
     }
 
     /// Marks the last accepted mail sent at the end of a batch.
-    func confirmLast() async {
+    func confirmLast() {
         guard let mailID = self.unconfirmed else { return }
         self.unconfirmed = nil
         do {
-            _ = try await self.service.vault.markDelivered(mailID, at: self.service.now(), thenCheck: nil)
+            _ = try self.service.vault.markDelivered(mailID, at: self.service.now(), thenCheck: nil)
             self.run.delivered += 1
         } catch {
             self.service.recordUnconfirmed(mailID, error: error, run: &self.run)
         }
     }
 
-    /// The checkpoint of mail `index`, started on first use: it takes up the unconfirmed mail.
-    private func checkpoint(_ index: Int) -> (task: Task<Bool, any Error>, confirms: String?) {
-        if let started = self.checkpoints[index] { return started }
+    /// The checkpoint of mail `index`, run on first use (a retried mail asks again and gets
+    /// the same answer): it records the unconfirmed mail and checks this one.
+    private func checkpoint(_ index: Int) -> Bool? {
+        if let answer = self.answers[index] { return answer }
         let confirms = self.unconfirmed
         self.unconfirmed = nil
-        let vault = self.service.vault
-        let now = self.service.now
-        let mailID = self.mails[index].id
-        let task = Task { try await vault.markDelivered(confirms, at: now(), thenCheck: mailID) }
-        self.checkpoints[index] = (task, confirms)
-        return (task, confirms)
+        let answer: Bool?
+        do {
+            answer = try self.service.vault.markDelivered(confirms, at: self.service.now(), thenCheck: self.mails[index].id)
+            if confirms != nil { self.run.delivered += 1 }
+        } catch {
+            if let confirms { self.service.recordUnconfirmed(confirms, error: error, run: &self.run) }
+            answer = nil
+        }
+        self.answers[index] = answer
+        return answer
     }
 
     /// The vault could not answer a checkpoint before a mail's content went out.

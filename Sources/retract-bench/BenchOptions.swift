@@ -28,6 +28,9 @@ struct BenchOptions {
     var smtpRounds = 3
     /// Leave out the SMTP delivery figures.
     var skipSMTP = false
+    /// Leave out the SMTP breakdown (no PIPELINING, transport alone, worker alone): for a
+    /// quick comparison of Retract and the baseline.
+    var skipSMTPBreakdown = false
     /// Leave out the throughput figures (raw, crypto, full path, disk, vault).
     var skipThroughput = false
     /// Seconds per wrk run of the HTTP figure (issue 5).
@@ -44,7 +47,8 @@ struct BenchOptions {
         usage: retract-bench [--size-mib N] [--memory-sizes-mib N,N…] [--runs N] [--retract PATH]
                              [--work-dir DIR] [--markdown FILE] [--skip-memory]
                              [--revoke-recipients N] [--revoke-runs N] [--skip-revoke]
-                             [--smtp-mails N] [--smtp-rounds N] [--skip-smtp] [--skip-throughput]
+                             [--smtp-mails N] [--smtp-rounds N] [--skip-smtp] [--skip-smtp-breakdown]
+                             [--skip-throughput]
                              [--http-seconds N] [--http-rounds N] [--http-connections N]
                              [--http-threads N] [--skip-http]
 
@@ -73,6 +77,7 @@ struct BenchOptions {
           --smtp-mails N          notifications delivered over SMTP per round (default 5000)
           --smtp-rounds N         alternating Retract / smtplib rounds, best kept (default 3)
           --skip-smtp             leave out the SMTP delivery figures
+          --skip-smtp-breakdown   only Retract and the baseline, without the breakdown rows
           --skip-throughput       leave out the seal/open throughput figures
           --http-seconds N        seconds per wrk run (default 10)
           --http-rounds N         interleaved nginx / healthz / page / open rounds (default 3)
@@ -116,6 +121,7 @@ struct BenchOptions {
             case "--smtp-mails": smtpMails = try positive(option)
             case "--smtp-rounds": smtpRounds = try positive(option)
             case "--skip-smtp": skipSMTP = true
+            case "--skip-smtp-breakdown": skipSMTPBreakdown = true
             case "--skip-throughput": skipThroughput = true
             case "--http-seconds": httpSeconds = try positive(option)
             case "--http-rounds": httpRounds = try positive(option)

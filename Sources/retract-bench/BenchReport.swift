@@ -373,7 +373,7 @@ extension BenchReport {
     private var smtpRows: [(label: String, rate: String, seconds: String, verdict: String)] {
         guard let r = smtp else { return [] }
         func all(_ runs: [Double]) -> String { runs.map { String(format: "%.2f", $0) }.joined(separator: ", ") }
-        return [
+        let rows: [(label: String, rate: String, seconds: String, verdict: String)] = [
             (
                 "baseline: Python smtplib, one connection, pre-built messages", Self.number(r.baselineRate),
                 Self.seconds(r.baselineBest), "runs: \(all(r.baselineSeconds)) s"
@@ -403,6 +403,8 @@ extension BenchReport {
             ),
             ("setup: send queuing \(r.mails) notifications (delay)", "", Self.seconds(r.queueSeconds), ""),
         ]
+        // Without the breakdown (`--skip-smtp-breakdown`) its rows have no runs.
+        return rows.filter { !$0.label.hasPrefix("  ") || !r.transportSeconds.isEmpty }
     }
 
     var smtpText: [String] {

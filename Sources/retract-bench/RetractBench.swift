@@ -121,8 +121,8 @@ struct RetractBench {
         var smtp: SMTPBench.Result?
         if let smtpScripts {
             smtp = try await SMTPBench(
-                mails: options.smtpMails, rounds: options.smtpRounds, workDirectory: scratch,
-                sinkScript: smtpScripts.sink, baselineScript: smtpScripts.baseline
+                mails: options.smtpMails, rounds: options.smtpRounds, breakdown: !options.skipSMTPBreakdown,
+                workDirectory: scratch, sinkScript: smtpScripts.sink, baselineScript: smtpScripts.baseline
             ).run()
         }
 
