@@ -11,8 +11,8 @@ extension RetractService {
 
     /// Delivers every mail whose time has come, then returns what happened.
     ///
-    /// Mails are claimed in batches (`sending`), handed to the transport in order over its
-    /// reused connection, and marked `sent` only after the transport accepted them: a crash
+    /// Mails are claimed in batches (`sending`; the next batch while the transport delivers
+    /// this one), handed to the transport in order over its reused connection, and marked `sent` only after the transport accepted them: a crash
     /// in between delivers the in-flight mail again on the next start (at least once, never
     /// lost, the same Message-ID). Temporary failures retry with exponential backoff and
     /// jitter; permanent ones stop at once.
@@ -30,44 +30,65 @@ extension RetractService {
         }
         let pass = OutboxPass(service: self)
         var run = DeliveryRun()
-        while true {
-            let claimed: [OutboxMailRecord]
-            do {
-                claimed = try vault.claimDueMail(now: now(), limit: Self.claimBatch)
-            } catch {
-                logger.error("could not claim outbox mail", metadata: ["error": "\(error)"])
-                break
-            }
-            var ready: [OutboxMailRecord] = []
-            var contents: [(data: [UInt8], envelope: MailEnvelope, id: String)] = []
-            ready.reserveCapacity(claimed.count)
-            contents.reserveCapacity(claimed.count)
-            for mail in claimed {
-                do {
-                    guard let sealed = mail.sealedData else {
-                        try vault.markDeliveryFailed(mailID: mail.id, error: "the mail's data is missing", retryAt: nil)
-                        run.failed += 1
-                        continue
-                    }
-                    let master = try keys.key(mail.dataKid)
-                    let bytes = try GrantCrypto.openMetadata(
-                        [UInt8](sealed), master: master, context: Self.outboxContext(mail.id))
-                    ready.append(mail)
-                    contents.append((bytes, MailEnvelope(mailFrom: mail.mailFrom, recipients: [mail.recipient]), mail.id))
-                } catch {
-                    recordFailure(of: mail, error: error, run: &run)
-                }
-            }
-            if !ready.isEmpty {
-                await pass.begin(ready)
-                await transport.deliverInOrder(
-                    contents, gate: { await pass.gate($0) }, outcome: { await pass.outcome($0, $1) })
-                await pass.confirmLast()
-            }
-            if claimed.count < Self.claimBatch { break }
+        // The next batch is claimed and opened on another thread while the transport delivers
+        // this one, so the server never waits for the vault between two batches.
+        var upcoming: Task<ClaimedBatch?, Never>? = Task { self.claimNextBatch() }
+        while let claiming = upcoming {
+            guard let batch = await claiming.value else { break }
+            upcoming = batch.claimed == Self.claimBatch ? Task { self.claimNextBatch() } : nil
+            run.add(batch.run)
+            guard !batch.ready.isEmpty else { continue }
+            await pass.begin(batch.ready)
+            await transport.deliverInOrder(
+                batch.contents, gate: { await pass.gate($0) }, outcome: { await pass.outcome($0, $1) })
+            await pass.confirmLast()
         }
         run.add(await pass.run)
         return run
+    }
+
+    /// Mails claimed for delivery and opened, ready for the transport.
+    struct ClaimedBatch: Sendable {
+        /// How many mails the claim took (a full batch means more may be due).
+        var claimed = 0
+        /// The mails that opened, in order.
+        var ready: [OutboxMailRecord] = []
+        /// Their rendered bytes and envelopes, in the same order.
+        var contents: [(data: [UInt8], envelope: MailEnvelope, id: String)] = []
+        /// Mails that could not be opened, recorded as failed.
+        var run = DeliveryRun()
+    }
+
+    /// Claims the next batch of due mails and opens each one; nil when the vault could not
+    /// be read (logged).
+    func claimNextBatch() -> ClaimedBatch? {
+        let claimed: [OutboxMailRecord]
+        do {
+            claimed = try vault.claimDueMail(now: now(), limit: Self.claimBatch)
+        } catch {
+            logger.error("could not claim outbox mail", metadata: ["error": "\(error)"])
+            return nil
+        }
+        var batch = ClaimedBatch(claimed: claimed.count)
+        batch.ready.reserveCapacity(claimed.count)
+        batch.contents.reserveCapacity(claimed.count)
+        for mail in claimed {
+            do {
+                guard let sealed = mail.sealedData else {
+                    try vault.markDeliveryFailed(mailID: mail.id, error: "the mail's data is missing", retryAt: nil)
+                    batch.run.failed += 1
+                    continue
+                }
+                let master = try keys.key(mail.dataKid)
+                let bytes = try GrantCrypto.openMetadata(
+                    [UInt8](sealed), master: master, context: Self.outboxContext(mail.id))
+                batch.ready.append(mail)
+                batch.contents.append((bytes, MailEnvelope(mailFrom: mail.mailFrom, recipients: [mail.recipient]), mail.id))
+            } catch {
+                recordFailure(of: mail, error: error, run: &batch.run)
+            }
+        }
+        return batch
     }
 
     /// Puts every claim back in the queue; run once when the service starts, since a claim

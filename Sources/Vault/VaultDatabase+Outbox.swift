@@ -8,22 +8,49 @@ extension VaultDatabase {
     /// Notifications whose grant was revoked are never claimed. A claimed mail is `sending`
     /// until it is marked sent or failed; `releaseClaims` puts claims of a dead process
     /// back in the queue.
+    ///
+    /// Committed with the durability of delivery records (`writeDeliveryRecord`): a claim lost
+    /// to a power cut only puts its mails back in the queue, where they were before.
     public func claimDueMail(now: Date, limit: Int = 100) throws -> [OutboxMailRecord] {
-        try writer.write { db in
+        try writeDeliveryRecord { db in
             let due = try OutboxMailRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT o.* FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id
-                    WHERE o.state IN ('queued', 'retrying') AND o.not_before <= ?
-                    AND NOT (o.kind = 'notification' AND g.revoked_at IS NOT NULL)
-                    ORDER BY o.not_before, o.created_at LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT o.* FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id
+                        WHERE o.state IN ('queued', 'retrying') AND o.not_before <= ?
+                        AND NOT (o.kind = 'notification' AND g.revoked_at IS NOT NULL)
+                        ORDER BY o.not_before, o.created_at LIMIT ?
+                        """),
                 arguments: [now, limit])
+            let claim = try db.cachedStatement(sql: "UPDATE outbox SET state = 'sending', claimed_at = ? WHERE id = ?")
             for mail in due {
-                try db.execute(
-                    sql: "UPDATE outbox SET state = 'sending', claimed_at = ? WHERE id = ?", arguments: [now, mail.id])
+                try claim.execute(arguments: [now, mail.id])
             }
             return due
+        }
+    }
+
+    /// Runs `work` in one write transaction committed with `synchronous = NORMAL`, for the
+    /// outbox worker's bookkeeping of claims and deliveries.
+    ///
+    /// Such a commit reaches the operating system before this returns, so it survives the
+    /// process being killed, but it is not flushed to the disk on its own. Only a power cut
+    /// or a kernel crash can lose it, and then the mails it claimed go back in the queue and
+    /// the mails it recorded as delivered go out again: duplicates, never a lost mail. A
+    /// revocation keeps the vault's full durability, and its flush carries these records
+    /// along (the WAL is written in order). That spares every delivered mail a disk flush on
+    /// the path where the SMTP server waits for the client.
+    private func writeDeliveryRecord<T>(_ work: (Database) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction { db in
+            let durability = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 2
+            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
+            defer { try? db.execute(sql: "PRAGMA synchronous = \(durability)") }
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try work(db)
+                return .commit
+            }
+            return result!
         }
     }
 
@@ -68,29 +95,14 @@ extension VaultDatabase {
     /// notification left, like a revoke of a mail already delivered. Returns false when there
     /// is no `next`.
     ///
-    /// The commit is written with `synchronous = NORMAL`: it reaches the operating system
-    /// before this returns, so it survives the process being killed, but it is not flushed to
-    /// the disk on its own. Only a power cut or a kernel crash can lose it, and then the mails
-    /// it recorded go out again: a duplicate, never a lost mail, and never a revocation lost
-    /// (revocations keep the vault's full durability, and their flush carries these records
-    /// along). That spares every delivered mail a disk flush on the path where the server
-    /// waits for the client.
+    /// Committed with the durability of delivery records (`writeDeliveryRecord`).
     public func markDelivered(_ delivered: String?, at: Date, thenCheck next: String?) throws -> Bool {
-        try writer.writeWithoutTransaction { db in
-            let durability = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 2
-            try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
-            defer { try? db.execute(sql: "PRAGMA synchronous = \(durability)") }
-            var deliverable = false
-            try db.inTransaction(.immediate) {
-                if let delivered {
-                    try Self.markDelivered(mailID: delivered, at: at, reply: nil, db)
-                }
-                if let next {
-                    deliverable = try Self.isStillDeliverable(mailID: next, db)
-                }
-                return .commit
+        try writeDeliveryRecord { db in
+            if let delivered {
+                try Self.markDelivered(mailID: delivered, at: at, reply: nil, db)
             }
-            return deliverable
+            guard let next else { return false }
+            return try Self.isStillDeliverable(mailID: next, db)
         }
     }
 
