@@ -33,9 +33,23 @@ public protocol MailTransport: Sendable {
         _ mails: [(data: [UInt8], envelope: MailEnvelope, id: String)], gate: @escaping @Sendable (Int) async -> Bool,
         outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
     ) async
+
+    /// How many `deliverInOrder` runs the transport carries at once (its connections); the
+    /// outbox worker runs that many delivery lanes. 1 by default.
+    var deliveryLanes: Int { get }
+
+    /// Closes whatever connections the transport keeps open; a later delivery opens new ones.
+    /// Nothing to do by default.
+    func closeConnections() async
 }
 
 extension MailTransport {
+    /// One lane.
+    public var deliveryLanes: Int { 1 }
+
+    /// Nothing to close.
+    public func closeConnections() async {}
+
     /// Asks the gate, then delivers: for transports with no exchange to overlap.
     public func deliver(
         _ data: [UInt8], envelope: MailEnvelope, id: String, gate: @escaping @Sendable () async -> Bool

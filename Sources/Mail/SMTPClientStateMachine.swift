@@ -62,8 +62,10 @@ struct SMTPClientStateMachine {
         /// A gated mail reached the last point before the server could accept it: ask its gate,
         /// then call `gateOpened()` or `gateClosed()`.
         case askGate
-        /// Write these requests (no reply is owed for them), then ask the gate as for `askGate`.
-        case sendThenAskGate([SMTPRequest])
+        /// Ask the gate as for `askGate`; when it opens, write these requests (no reply is owed
+        /// for them) together with what `gateOpened` returns, in one write; when it closes,
+        /// write nothing of them.
+        case askGateThenSend([SMTPRequest])
     }
 
     private enum AuthStep: Hashable {
@@ -420,11 +422,13 @@ struct SMTPClientStateMachine {
                 // §3.1): end it with an empty message, which the server must not deliver.
                 let send = transaction.mailAccepted && transaction.anyRecipientAccepted
                 if send && transaction.mail.gated && transaction.pipelined {
-                    // The content travels (and the server reads it) while the gate is asked;
-                    // only the final `.`, which lets the server accept it, waits.
+                    // The gate decides before anything of the content goes out; then the content,
+                    // its final `.` and the next mail's envelope leave in one write, so the
+                    // server reads the whole mail at once and never waits for the client
+                    // between its content and its end.
                     transaction.expecting = .gateBeforeContent
                     self.state = .transaction(transaction)
-                    return .sendThenAskGate([.contentBody(transaction.mail.content)])
+                    return .askGateThenSend([.contentBody(transaction.mail.content)])
                 }
                 transaction.contentSent = send
                 self.state = .transaction(transaction)
@@ -451,8 +455,9 @@ struct SMTPClientStateMachine {
         }
     }
 
-    /// The gate of the mail in flight said go: send DATA, or, when the content already went
-    /// out after a pipelined DATA's 354, its final `.` line.
+    /// The gate of the mail in flight said go: send DATA, or, after a pipelined DATA's 354,
+    /// the content's final `.` line (written right behind the content that `askGateThenSend`
+    /// holds).
     ///
     /// With PIPELINING, `next` (when given, and when this server can take it) starts right
     /// behind the `.`: its MAIL, RCPT and DATA leave in the same write (RFC 2920 §3.1 lets
@@ -488,8 +493,8 @@ struct SMTPClientStateMachine {
     /// accepted by the server.
     ///
     /// Before DATA the transaction is abandoned (the next one starts with RSET) and the
-    /// session stays ready. After a pipelined DATA was answered 354 and the content went out,
-    /// there is no way back short of the final `.`, which would deliver it, so the session
+    /// session stays ready. After a pipelined DATA was answered 354 there is no way back short
+    /// of the final `.`, which would deliver whatever content came before it, so the session
     /// ends instead and the caller closes the connection mid-DATA: a server treats a
     /// connection closed before the `.` as RSET and discards the message (RFC 5321 §3.8).
     mutating func gateClosed() -> Action {

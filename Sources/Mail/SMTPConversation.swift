@@ -182,16 +182,13 @@ struct SMTPConversation {
                 } else {
                     action = self.machine.tlsEstablished()
                 }
-            case .sendThenAskGate(let requests):
-                do {
-                    try await self.writer.write(contentsOf: requests)
-                } catch {
-                    self.channel.close(promise: nil)
-                    action = await self.nextReply()
+            case .askGateThenSend(let held):
+                guard await self.gate?() ?? true else {
+                    action = self.machine.gateClosed()
                     continue
                 }
-                let open = await self.gate?() ?? true
-                action = open ? self.machine.gateOpened(next: self.nextMail) : self.machine.gateClosed()
+                action = self.machine.gateOpened(next: self.nextMail)
+                if case .send(let requests) = action { action = .send(held + requests) }
             case .askGate:
                 let open = await self.gate?() ?? true
                 action = open ? self.machine.gateOpened(next: self.nextMail) : self.machine.gateClosed()

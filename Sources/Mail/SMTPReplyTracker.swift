@@ -35,21 +35,29 @@ final class SMTPReplyTracker: ChannelDuplexHandler {
     }
 
     private struct Due {
-        let awaited: String
+        /// The request the reply answers; nil for the greeting. Its summary is made only when
+        /// the reply is late, not for every request.
+        let request: SMTPRequest?
         let limit: TimeAmount
+
+        var awaited: String { self.request?.summary ?? "the greeting" }
     }
 
     private let replyTimeout: TimeAmount
     private let dataEndTimeout: TimeAmount
     private var due: CircularBuffer<Due>
-    private var timer: Scheduled<Void>?
+    /// When the oldest due reply is late.
+    private var deadline: NIODeadline?
+    /// The one scheduled check and when it runs. It is not rescheduled for every reply (four
+    /// or five per mail); when it runs before the deadline it schedules itself again.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
     private var failed = false
 
     /// Creates a tracker that expects the greeting first.
     init(greetingTimeout: TimeAmount, replyTimeout: TimeAmount, dataEndTimeout: TimeAmount) {
         self.replyTimeout = replyTimeout
         self.dataEndTimeout = dataEndTimeout
-        self.due = [Due(awaited: "the greeting", limit: greetingTimeout)]
+        self.due = [Due(request: nil, limit: greetingTimeout)]
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -57,8 +65,7 @@ final class SMTPReplyTracker: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.stopTimer()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -67,8 +74,7 @@ final class SMTPReplyTracker: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.stopTimer()
         context.fireChannelInactive()
     }
 
@@ -89,28 +95,54 @@ final class SMTPReplyTracker: ChannelDuplexHandler {
             return
         }
         let wasIdle = self.due.isEmpty
-        self.due.append(
-            Due(awaited: request.summary, limit: request.isMessageContent ? self.dataEndTimeout : self.replyTimeout))
+        self.due.append(Due(request: request, limit: request.isMessageContent ? self.dataEndTimeout : self.replyTimeout))
         if wasIdle { self.restartTimer(context: context) }
         context.write(data, promise: promise)
     }
 
-    /// Starts the timer for the oldest due reply, or stops it when none is due.
+    /// Starts the clock for the oldest due reply, or stops it when none is due.
     private func restartTimer(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
-        guard let next = self.due.first, !self.failed else { return }
-        self.timer = context.eventLoop.assumeIsolated().scheduleTask(in: next.limit) {
-            self.timer = nil
-            self.fail(Timeout(awaited: next.awaited, limit: next.limit), context: context)
+        guard let next = self.due.first, !self.failed else {
+            self.deadline = nil
+            return
         }
+        let deadline = context.eventLoop.now + next.limit
+        self.deadline = deadline
+        if let timer = self.timer {
+            guard timer.at > deadline else { return }  // it runs in time and looks again then
+            timer.task.cancel()
+        }
+        self.scheduleCheck(at: deadline, context: context)
+    }
+
+    private func scheduleCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            self.check(context: context)
+        }
+        self.timer = (task, deadline)
+    }
+
+    /// The scheduled check: fails when the oldest due reply is late, else waits for its deadline.
+    private func check(context: ChannelHandlerContext) {
+        guard let deadline = self.deadline, let next = self.due.first, !self.failed else { return }
+        if context.eventLoop.now >= deadline {
+            self.fail(Timeout(awaited: next.awaited, limit: next.limit), context: context)
+        } else {
+            self.scheduleCheck(at: deadline, context: context)
+        }
+    }
+
+    private func stopTimer() {
+        self.timer?.task.cancel()
+        self.timer = nil
+        self.deadline = nil
     }
 
     private func fail(_ error: any Error, context: ChannelHandlerContext) {
         guard !self.failed else { return }
         self.failed = true
-        self.timer?.cancel()
-        self.timer = nil
+        self.stopTimer()
         context.fireErrorCaught(error)
         context.close(promise: nil)
     }

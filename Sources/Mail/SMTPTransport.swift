@@ -27,13 +27,13 @@ public actor SMTPTransport: MailTransport {
     private var busy = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    /// The one-thread event loop group transports use unless told otherwise, for the whole
-    /// life of the process.
+    /// The event loop group (two threads) transports use unless told otherwise, for the
+    /// whole life of the process; each transport takes one of its loops.
     ///
-    /// Its own thread rather than NIO's shared loops: the outbox worker records each accepted
+    /// Its own threads rather than NIO's shared loops: the outbox worker records each accepted
     /// mail with a short synchronous commit on the connection's thread (see `deliverInOrder`),
     /// which must not hold up the loops that serve HTTP.
-    public static let defaultEventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    public static let defaultEventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     /// Creates a transport; nothing connects until the first delivery.
     public init(
@@ -69,10 +69,10 @@ public actor SMTPTransport: MailTransport {
     /// `MailTransport.deliver(_:envelope:id:gate:)`.
     ///
     /// The gate is asked once the server accepted the envelope (MAIL and RCPT), before DATA;
-    /// with PIPELINING, where DATA leaves together with the envelope, after the server's 354
-    /// and the content, before the content's final `.` line. So the wait for the gate
-    /// overlaps the envelope's round trips (and the content's transfer). A gate that closes
-    /// after a 354 costs the connection: the content is never ended, the connection is dropped (the server discards the unfinished message) and the next mail
+    /// with PIPELINING, where DATA leaves together with the envelope, after the server's 354,
+    /// before the content, which then leaves with its final `.` in one write. So the wait for
+    /// the gate overlaps the envelope's round trips. A gate that closes after a 354 costs the
+    /// connection: the content is never sent, the connection is dropped (the server discards the unfinished message) and the next mail
     /// opens a new one. The gate may be asked again when the mail is retried on a new
     /// connection, so it must give the same answer each time.
     public func deliver(
@@ -181,6 +181,11 @@ public actor SMTPTransport: MailTransport {
         await self.acquire()
         defer { self.release() }
         await self.dropConnection()
+    }
+
+    /// `close()`, as every transport names it.
+    public func closeConnections() async {
+        await self.close()
     }
 
     // MARK: - Connections

@@ -5,12 +5,13 @@ import Vault
 /// One pass of the outbox worker over a claimed batch: the gate and the outcome handler
 /// that `RetractService.deliverDueMail()` gives the transport, and the tally.
 ///
-/// At-least-once with one duplicate at most: `gate(i + 1)` runs the checkpoint of mail i+1 —
-/// one write transaction that marks mail i (accepted, announced by `outcome(i)`) sent and
-/// checks that mail i+1 may still go out — before mail i+1's content can be accepted. With
-/// PIPELINING the transport asks the gate once mail i+1's content is written and only its
-/// final `.` line waits, so the commit overlaps the server's reading of the content, and at
-/// no moment are two mails accepted and unrecorded.
+/// At-least-once with one duplicate at most: when the server accepted mail i, `outcome(i)`
+/// runs the checkpoint of mail i+1 at once — one write transaction that marks mail i sent
+/// and checks that mail i+1 may still go out — and `gate(i + 1)` answers from it before
+/// mail i+1's content goes out. With PIPELINING mail i+1's envelope already left behind
+/// mail i's content, so the commit overlaps the server's work on that envelope, the gate's
+/// answer is ready when the server's 354 arrives, and at no moment are two mails accepted
+/// and unrecorded.
 ///
 /// The checkpoint is synchronous: the transport calls the gate and the outcome handler on
 /// its connection's thread, and a commit there (tens of microseconds) costs less than the
@@ -57,6 +58,8 @@ actor OutboxPass {
         switch result {
         case .success(true):
             self.unconfirmed = mail.id
+            // Record it now, while the server reads the next mail's envelope.
+            if index + 1 < self.mails.count { _ = self.checkpoint(index + 1) }
         case .success(false):
             if answer == false {
                 do {

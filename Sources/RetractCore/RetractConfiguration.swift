@@ -21,6 +21,14 @@ public struct RetractConfiguration: Sendable {
     public var smtpURL: String?
     /// Extra CA bundle (PEM) trusted for SMTP TLS (`RETRACT_SMTP_CA_FILE`).
     public var smtpCAFile: String?
+    /// SMTP connections used at once (`RETRACT_SMTP_CONNECTIONS`, 1 to 16, default 4): the
+    /// outbox worker delivers over each in its own lane, so the server works on one lane's
+    /// mail while the client answers another, and a pause of the client (a commit, a claim)
+    /// does not leave the server idle. A crash can duplicate at most one mail per connection.
+    /// Only a queue of more than one claim batch (100 mails) opens more than one.
+    public var smtpConnections = 4
+    /// The largest `smtpConnections` accepted.
+    public static let maximumSMTPConnections = 16
     /// The first retry after a temporary delivery failure (`RETRACT_RETRY_BASE`).
     public var retryBaseDelay: TimeInterval = 30
     /// How long temporary failures are retried before a mail fails for good

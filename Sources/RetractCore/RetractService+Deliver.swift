@@ -12,7 +12,8 @@ extension RetractService {
     /// Delivers every mail whose time has come, then returns what happened.
     ///
     /// Mails are claimed in batches (`sending`; the next batch while the transport delivers
-    /// this one), handed to the transport in order over its reused connection, and marked `sent` only after the transport accepted them: a crash
+    /// this one), handed to the transport in order over its reused connection (one lane per
+    /// connection when the transport has several, `MailTransport.deliveryLanes`), and marked `sent` only after the transport accepted them: a crash
     /// in between delivers the in-flight mail again on the next start (at least once, never
     /// lost, the same Message-ID). Temporary failures retry with exponential backoff and
     /// jitter; permanent ones stop at once.
@@ -20,22 +21,39 @@ extension RetractService {
     /// The commit that marks mail n sent starts as soon as the server accepted it and runs
     /// while mail n+1's envelope is on the wire; mail n+1's gate waits for it, so n+1's
     /// content cannot be accepted before n is recorded. At no moment is more than one mail
-    /// accepted by the server and not yet marked sent, and a crash duplicates at most that
-    /// one. See `OutboxPass` for how a revocation is still caught.
+    /// per lane accepted by the server and not yet marked sent, and a crash duplicates at most
+    /// that one per lane. See `OutboxPass` for how a revocation is still caught.
     public func deliverDueMail() async -> DeliveryRun {
         do {
             try vault.releaseClaims(claimedBefore: now().addingTimeInterval(-Self.staleClaimAge))
         } catch {
             logger.error("could not release stale outbox claims", metadata: ["error": "\(error)"])
         }
+        let lanes = max(1, transport.deliveryLanes)
+        guard lanes > 1 else { return await deliverLane() }
+        // One lane per connection: while the server works on one lane's mail, the other
+        // lane's reply is answered, so the server does not wait for the client.
+        return await withTaskGroup(of: DeliveryRun.self) { group in
+            for _ in 0..<lanes {
+                group.addTask { await self.deliverLane() }
+            }
+            var run = DeliveryRun()
+            for await laneRun in group { run.add(laneRun) }
+            return run
+        }
+    }
+
+    /// One delivery lane: claims batches and hands them to the transport until nothing is due.
+    ///
+    /// The next batch is claimed and opened on another thread while the transport delivers
+    /// this one, so the server never waits for the vault between two batches.
+    private func deliverLane() async -> DeliveryRun {
         let pass = OutboxPass(service: self)
         var run = DeliveryRun()
-        // The next batch is claimed and opened on another thread while the transport delivers
-        // this one, so the server never waits for the vault between two batches.
         var upcoming: Task<ClaimedBatch?, Never>? = Task { self.claimNextBatch() }
         while let claiming = upcoming {
             guard let batch = await claiming.value else { break }
-            upcoming = batch.claimed == Self.claimBatch ? Task { self.claimNextBatch() } : nil
+            upcoming = batch.considered == Self.claimBatch ? Task { self.claimNextBatch() } : nil
             run.add(batch.run)
             guard !batch.ready.isEmpty else { continue }
             await pass.begin(batch.ready)
@@ -49,8 +67,9 @@ extension RetractService {
 
     /// Mails claimed for delivery and opened, ready for the transport.
     struct ClaimedBatch: Sendable {
-        /// How many mails the claim took (a full batch means more may be due).
-        var claimed = 0
+        /// How many due mails the claim looked at (a full batch means more may be due, even
+        /// when another lane claimed some of them first).
+        var considered = 0
         /// The mails that opened, in order.
         var ready: [OutboxMailRecord] = []
         /// Their rendered bytes and envelopes, in the same order.
@@ -62,14 +81,22 @@ extension RetractService {
     /// Claims the next batch of due mails and opens each one; nil when the vault could not
     /// be read (logged).
     func claimNextBatch() -> ClaimedBatch? {
-        let claimed: [OutboxMailRecord]
+        let claim: OutboxClaim
         do {
-            claimed = try vault.claimDueMail(now: now(), limit: Self.claimBatch)
+            claim = try vault.claimDueMail(now: now(), limit: Self.claimBatch)
         } catch {
             logger.error("could not claim outbox mail", metadata: ["error": "\(error)"])
             return nil
         }
-        var batch = ClaimedBatch(claimed: claimed.count)
+        // The WAL the last batch's commits wrote goes into the database file here, off the
+        // SMTP connection's thread.
+        do {
+            try vault.checkpointAside()
+        } catch {
+            logger.warning("could not checkpoint the vault's WAL", metadata: ["error": "\(error)"])
+        }
+        let claimed = claim.mails
+        var batch = ClaimedBatch(considered: claim.considered)
         batch.ready.reserveCapacity(claimed.count)
         batch.contents.reserveCapacity(claimed.count)
         for mail in claimed {

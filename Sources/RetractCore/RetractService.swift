@@ -60,14 +60,17 @@ public struct RetractService: Sendable {
             transport: try transport ?? makeTransport(configuration), logger: logger)
     }
 
-    /// SMTP when the configuration names a URL, the file outbox otherwise.
-    static func makeTransport(_ configuration: RetractConfiguration) throws -> any MailTransport {
+    /// SMTP when the configuration names a URL (over `smtpConnections` connections), the file
+    /// outbox otherwise.
+    public static func makeTransport(_ configuration: RetractConfiguration) throws -> any MailTransport {
         guard let url = configuration.smtpURL else {
             return FileOutboxTransport(directory: configuration.outboxDirectory)
         }
         let heloName = (try? MailAddress(parsing: configuration.serviceAddress))?.domain
-        return SMTPTransport(
-            configuration: try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile, heloName: heloName))
+        let smtp = try SMTPConfiguration(url: url, caFile: configuration.smtpCAFile, heloName: heloName)
+        let connections = min(max(configuration.smtpConnections, 1), RetractConfiguration.maximumSMTPConnections)
+        guard connections > 1 else { return SMTPTransport(configuration: smtp) }
+        return MailTransportPool((0..<connections).map { _ in SMTPTransport(configuration: smtp) })
     }
 
     /// Creates the data directory, the vault and a first master key when they are missing.

@@ -79,6 +79,33 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
         public static let createdAt = Column("created_at")
     }
 
+    /// Reads a row column by column, without `Decodable`: the outbox worker decodes every
+    /// mail it claims, and the generic decoder (snake-case key conversion, a keyed container
+    /// per row) cost more than the SQL.
+    public init(row: Row) throws {
+        guard let kind = Kind(rawValue: row["kind"]), let state = State(rawValue: row["state"]) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_CORRUPT, message: "outbox row with an unknown kind or state")
+        }
+        self.id = row["id"]
+        self.messageId = row["message_id"]
+        self.grantId = row["grant_id"]
+        self.kind = kind
+        self.mailFrom = row["mail_from"]
+        self.recipient = row["recipient"]
+        self.rfcMessageId = row["rfc_message_id"]
+        self.sealedData = row["sealed_data"]
+        self.dataKid = row["data_kid"]
+        self.state = state
+        self.attempts = row["attempts"]
+        self.notBefore = row["not_before"]
+        self.createdAt = row["created_at"]
+        self.sentAt = row["sent_at"]
+        self.lastError = row["last_error"]
+        self.claimedAt = row["claimed_at"]
+        self.lastReply = row["last_reply"]
+    }
+
     /// Creates a queued mail.
     public init(
         id: String, messageId: String, grantId: Int64?, kind: Kind, mailFrom: String, recipient: String,

@@ -11,9 +11,12 @@ extension VaultDatabase {
     ///
     /// Committed with the durability of delivery records (`writeDeliveryRecord`): a claim lost
     /// to a power cut only puts its mails back in the queue, where they were before.
-    public func claimDueMail(now: Date, limit: Int = 100) throws -> [OutboxMailRecord] {
-        try writeDeliveryRecord { db in
-            let due = try OutboxMailRecord.fetchAll(
+    public func claimDueMail(now: Date, limit: Int = 100) throws -> OutboxClaim {
+        // Read (and decode) the candidates outside the write lock, which the worker's per-mail
+        // commits need; then claim them in a short write transaction that skips any row
+        // another pass claimed, or a revoke cancelled, in between.
+        let candidates = try reader.read { db in
+            try OutboxMailRecord.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT o.* FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id
@@ -22,12 +25,23 @@ extension VaultDatabase {
                         ORDER BY o.not_before, o.created_at LIMIT ?
                         """),
                 arguments: [now, limit])
-            let claim = try db.cachedStatement(sql: "UPDATE outbox SET state = 'sending', claimed_at = ? WHERE id = ?")
-            for mail in due {
-                try claim.execute(arguments: [now, mail.id])
-            }
-            return due
         }
+        guard !candidates.isEmpty else { return OutboxClaim(mails: [], considered: 0) }
+        let claimed = try writeDeliveryRecord { db in
+            let claim = try db.cachedStatement(
+                sql: """
+                    UPDATE outbox SET state = 'sending', claimed_at = ?
+                    WHERE id = ? AND state IN ('queued', 'retrying') AND not_before <= ?
+                    AND NOT (kind = 'notification' AND EXISTS
+                        (SELECT 1 FROM grants g WHERE g.id = outbox.grant_id AND g.revoked_at IS NOT NULL))
+                    """)
+            let at = now.databaseValue  // formatted once, not twice per row
+            return try candidates.filter { mail in
+                try claim.execute(arguments: [at, mail.id, at])
+                return db.changesCount == 1
+            }
+        }
+        return OutboxClaim(mails: claimed, considered: candidates.count)
     }
 
     /// Runs `work` in one write transaction committed with `synchronous = NORMAL`, for the
@@ -40,11 +54,17 @@ extension VaultDatabase {
     /// revocation keeps the vault's full durability, and its flush carries these records
     /// along (the WAL is written in order). That spares every delivered mail a disk flush on
     /// the path where the SMTP server waits for the client.
+    ///
+    /// Nor does such a commit checkpoint the WAL: the worker does that aside, between batches
+    /// (`checkpointAside()`).
     private func writeDeliveryRecord<T>(_ work: (Database) throws -> T) throws -> T {
         try writer.writeWithoutTransaction { db in
-            let durability = try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 2
             try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
-            defer { try? db.execute(sql: "PRAGMA synchronous = \(durability)") }
+            try db.cachedStatement(sql: "PRAGMA wal_autocheckpoint = 0").execute()
+            defer {
+                try? db.cachedStatement(sql: "PRAGMA wal_autocheckpoint = \(Self.walAutocheckpointPages)").execute()
+                try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
+            }
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try work(db)

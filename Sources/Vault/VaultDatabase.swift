@@ -12,6 +12,13 @@ public struct VaultDatabase: Sendable {
     let writer: any DatabaseWriter
     /// The part files (ciphertext chunks of sealed parts), one per `sealed_parts` row.
     public let parts: SealedPartStore
+    /// A second connection to the same file that only runs checkpoints, so they never hold
+    /// up a commit on `writer` (see `checkpointAside()`); nil for a vault in memory.
+    let checkpointer: DatabaseQueue?
+
+    /// SQLite's automatic checkpoint threshold (its default), restored after the outbox
+    /// worker's commits, which turn it off.
+    static let walAutocheckpointPages = 1000
 
     /// The file name of the vault inside the data directory.
     public static let fileName = "vault.sqlite"
@@ -20,6 +27,8 @@ public struct VaultDatabase: Sendable {
     /// (a temporary directory, removed with the store, when nil).
     public init(_ writer: any DatabaseWriter, parts: SealedPartStore? = nil) throws {
         self.writer = writer
+        self.checkpointer =
+            writer is DatabasePool ? try DatabaseQueue(path: writer.path, configuration: Self.configuration) : nil
         self.parts =
             try parts
             ?? SealedPartStore(
@@ -77,6 +86,10 @@ public struct VaultDatabase: Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Every commit is flushed to the disk before it returns (a revocation must survive
+            // a power cut), whatever the SQLite build's default; only the outbox worker's own
+            // bookkeeping relaxes this (`writeDeliveryRecord`).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return config
     }
@@ -87,6 +100,23 @@ public struct VaultDatabase: Sendable {
     /// The path of the database file, nil in memory.
     public var path: String? {
         writer.path == ":memory:" || writer.path.isEmpty ? nil : writer.path
+    }
+
+    /// Copies what it can of the WAL into the database file on the checkpoint connection,
+    /// without waiting for, or holding up, readers and writers (a PASSIVE checkpoint).
+    ///
+    /// The outbox worker turns automatic checkpoints off for its own commits (they would run
+    /// inside a commit on the SMTP connection's thread, a few milliseconds each, while the
+    /// server waits) and calls this between batches on another thread instead.
+    public func checkpointAside() throws {
+        guard let checkpointer else { return }
+        do {
+            try checkpointer.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.passive)
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            // Another connection is checkpointing right now; the WAL is in hand.
+        }
     }
 
     /// Moves every WAL frame into the database file and truncates the WAL.

@@ -379,7 +379,7 @@ extension BenchReport {
                 Self.seconds(r.baselineBest), "runs: \(all(r.baselineSeconds)) s"
             ),
             (
-                "Retract: deliverDueMail over SMTPTransport", Self.number(r.retractRate), Self.seconds(r.retractBest),
+                "Retract: deliverDueMail, default transport (4 SMTP connections)", Self.number(r.retractRate), Self.seconds(r.retractBest),
                 "runs: \(all(r.retractSeconds)) s"
             ),
             (
@@ -387,7 +387,7 @@ extension BenchReport {
                 "**\(Self.verdict(smtpPasses ?? false))** (judged, goal >= 1.0x)"
             ),
             (
-                "  where it goes: SMTPTransport.deliver loop alone (no vault)",
+                "  where it goes: SMTPTransport.deliver loop alone (one connection, no vault)",
                 Self.number(Double(r.mails) / (r.transportSeconds.min() ?? .infinity)),
                 Self.seconds(r.transportSeconds.min() ?? .infinity), "runs: \(all(r.transportSeconds)) s"
             ),

@@ -16,10 +16,12 @@ import RetractCore
 ///
 /// Each Retract round sends one message with N Bcc recipients and a one-hour delay into a
 /// fresh data directory (so the N notifications are queued, not delivered), then times
-/// `deliverDueMail()` of a service over the same vault whose transport is
-/// `SMTPTransport(smtp://127.0.0.1:PORT)` and whose clock is two hours ahead. That is the
-/// worker's whole path: claims in batches of 100, per mail decrypting the sealed mail, the
-/// SMTP transaction, and the commit that marks it sent and checks the next one. Rounds
+/// `deliverDueMail()` of a service over the same vault whose transport is the one
+/// `retract serve` makes for `RETRACT_SMTP_URL=smtp://127.0.0.1:PORT` with the default
+/// `RETRACT_SMTP_CONNECTIONS` (four `SMTPTransport` connections, one delivery lane each) and
+/// whose clock is two hours ahead. That is the worker's whole path: claims in batches of 100,
+/// per mail decrypting the sealed mail, the SMTP transaction, and the commit that marks it
+/// sent and checks the next one. Rounds
 /// alternate Retract and baseline; the best of each is kept. The breakdown adds the same
 /// worker against a second sink that does not advertise PIPELINING, the client alone, and
 /// the worker alone.
@@ -144,12 +146,14 @@ struct SMTPBench {
         guard receipt.recipients.count == mails, receipt.recipients.allSatisfy({ $0.delivery == "queued" }) else {
             throw BenchError("the send did not queue \(mails) notifications")
         }
-        let transport = SMTPTransport(configuration: try SMTPConfiguration(url: "smtp://127.0.0.1:\(port)"))
+        var smtp = configuration
+        smtp.smtpURL = "smtp://127.0.0.1:\(port)"
+        let transport = try RetractService.makeTransport(smtp)
         let worker = RetractService(
             configuration: configuration, vault: sender.vault, keys: sender.keys, templates: sender.templates,
             transport: transport, logger: sender.logger, now: { Date().addingTimeInterval(7200) })
         let (run, seconds) = try await Stopwatch.measureAsync { await worker.deliverDueMail() }
-        await transport.close()
+        await transport.closeConnections()
         guard run.delivered == mails else {
             throw BenchError(
                 "deliverDueMail delivered \(run.delivered) of \(mails) (deferred \(run.deferred), failed \(run.failed))"

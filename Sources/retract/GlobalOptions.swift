@@ -30,6 +30,14 @@ struct GlobalOptions: ParsableArguments {
         }
         configuration.smtpURL = smtpURL ?? Environment.value("RETRACT_SMTP_URL")
         configuration.smtpCAFile = Environment.value("RETRACT_SMTP_CA_FILE")
+        if let connections = Environment.value("RETRACT_SMTP_CONNECTIONS") {
+            let limit = RetractConfiguration.maximumSMTPConnections
+            guard let count = Int(connections), (1...limit).contains(count) else {
+                throw RetractError.invalidInput(
+                    "RETRACT_SMTP_CONNECTIONS \(connections.debugDescription) must be a whole number from 1 to \(limit)")
+            }
+            configuration.smtpConnections = count
+        }
         if let base = Environment.value("RETRACT_RETRY_BASE") {
             configuration.retryBaseDelay = max(1, try DurationText.seconds(base, option: "RETRACT_RETRY_BASE"))
         }

@@ -120,6 +120,22 @@ struct SMTPDeliveryEndToEndTests {
         #expect(try await eventually(20) { try sink.received().count == 1 })
     }
 
+    @Test("RETRACT_SMTP_CONNECTIONS outside 1...16 is refused with one line, nothing sent")
+    func badConnectionCount() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        #expect(try cli.run(["init"]).status == 0)
+        for bad in ["0", "17", "two"] {
+            var smtp = cli
+            smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:9"
+            smtp.environment["RETRACT_SMTP_CONNECTIONS"] = bad
+            let result = try smtp.run(["deliver"])
+            #expect(result.status != 0)
+            #expect(
+                result.stderr
+                    == "retract: error: RETRACT_SMTP_CONNECTIONS \"\(bad)\" must be a whole number from 1 to 16\n")
+        }
+    }
+
     @Test("a 5xx on one RCPT fails that recipient only")
     func oneRecipientRefused() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
@@ -139,7 +155,7 @@ struct SMTPDeliveryEndToEndTests {
         #expect(recipients.first { $0["address"] as? String == "bob@partner.test" }?["delivery"] as? String == "sent")
     }
 
-    @Test("killing serve with SIGKILL in the middle of a 500-mail batch loses nothing; duplicates only of the in-flight mail")
+    @Test("killing serve with SIGKILL in the middle of a 500-mail batch loses nothing; duplicates only of in-flight mails, one per connection")
     func crashMidBatch() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         // 20 ms per mail, so the batch takes long enough to be killed in the middle.
@@ -148,6 +164,8 @@ struct SMTPDeliveryEndToEndTests {
         #expect(try cli.run(["init"]).status == 0)
         var smtp = cli
         smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:\(sink.port)"
+        let connections = 3
+        smtp.environment["RETRACT_SMTP_CONNECTIONS"] = "\(connections)"
         let recipients = (0..<500).map { "r\($0)@partner.test" }
         let sent = try send(smtp, recipients.flatMap { ["--bcc", $0] } + ["--delay", "1s"])
         #expect(sent.status == 0, "\(sent.stderr)")
@@ -164,7 +182,8 @@ struct SMTPDeliveryEndToEndTests {
         let received = try sink.received()
         let byRecipient = Dictionary(grouping: received, by: { $0.recipients.joined() })
         let duplicates = byRecipient.values.filter { $0.count > 1 }
-        #expect(duplicates.count <= 1, "only the mail in flight at the kill may arrive twice")
+        // Each connection has at most one mail accepted and not yet recorded at any moment.
+        #expect(duplicates.count <= connections, "only the mails in flight at the kill may arrive twice")
         for copies in duplicates {
             let ids = try Set(copies.map { try ParsedMail(parsing: $0.data).header("Message-ID") })
             #expect(ids.count == 1, "a duplicate carries the same Message-ID")

@@ -54,7 +54,7 @@ struct SMTPGatedMailTests {
         #expect(machine.startMail(Self.mail) == .send([.reset]))
     }
 
-    @Test("with PIPELINING the content goes out after DATA's 354 and the gate is asked before its final dot")
+    @Test("with PIPELINING the gate is asked after DATA's 354, before any content, which then leaves with its final dot")
     func gateBeforeContent() {
         var machine = Self.readyMachine("PIPELINING")
         #expect(
@@ -62,7 +62,7 @@ struct SMTPGatedMailTests {
                 == .send([.mailFrom("retract@example.com", parameters: []), .recipient("bob@example.org"), .data]))
         #expect(machine.receive(Self.ok) == .awaitReply)
         #expect(machine.receive(Self.ok) == .awaitReply)
-        #expect(machine.receive(Self.goAhead) == .sendThenAskGate([.contentBody(Self.mail.content)]))
+        #expect(machine.receive(Self.goAhead) == .askGateThenSend([.contentBody(Self.mail.content)]))
         #expect(machine.gateOpened() == .send([.endOfContent]))
         guard case .mailFinished(let report) = machine.receive(Self.ok) else {
             Issue.record("expected the mail to finish")
@@ -71,13 +71,13 @@ struct SMTPGatedMailTests {
         #expect(report.isDelivered && report.contentSent)
     }
 
-    @Test("with PIPELINING a closed gate after 354 ends the session without the content's final dot")
+    @Test("with PIPELINING a closed gate after 354 ends the session without sending the content or its final dot")
     func closedGateAfterGoAhead() {
         var machine = Self.readyMachine("PIPELINING")
         _ = machine.startMail(Self.mail)
         _ = machine.receive(Self.ok)
         _ = machine.receive(Self.ok)
-        #expect(machine.receive(Self.goAhead) == .sendThenAskGate([.contentBody(Self.mail.content)]))
+        #expect(machine.receive(Self.goAhead) == .askGateThenSend([.contentBody(Self.mail.content)]))
         guard case .fail(_, let report?) = machine.gateClosed() else {
             Issue.record("expected the session to end with a report")
             return
@@ -111,7 +111,7 @@ struct SMTPGatedMailTests {
         // The next mail's replies follow without a new MAIL FROM.
         #expect(machine.receive(Self.ok) == .awaitReply)
         #expect(machine.receive(Self.ok) == .awaitReply)
-        #expect(machine.receive(Self.goAhead) == .sendThenAskGate([.contentBody(next.content)]))
+        #expect(machine.receive(Self.goAhead) == .askGateThenSend([.contentBody(next.content)]))
         #expect(machine.gateOpened() == .send([.endOfContent]))
         guard case .mailFinished(let second) = machine.receive(Self.ok) else {
             Issue.record("expected the second mail to finish")

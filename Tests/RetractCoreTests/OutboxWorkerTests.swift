@@ -79,7 +79,7 @@ struct OutboxWorkerTests {
         _ = try await service.send(
             Draft(from: "alice@corp.test", to: ["bob@partner.test"], subject: "s", body: "b", delay: 10))
         bench.clock.advance(11)
-        let claimed = try service.vault.claimDueMail(now: bench.clock.now)
+        let claimed = try service.vault.claimDueMail(now: bench.clock.now).mails
         #expect(claimed.count == 1)
         #expect(await service.deliverDueMail().delivered == 0, "still claimed by the dead worker")
         try service.releaseAllClaims()
