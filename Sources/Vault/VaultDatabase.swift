@@ -16,8 +16,8 @@ public struct VaultDatabase: Sendable {
     /// up a commit on `writer` (see `checkpointAside()`); nil for a vault in memory.
     let checkpointer: DatabaseQueue?
 
-    /// SQLite's automatic checkpoint threshold (its default), restored after the outbox
-    /// worker's commits, which turn it off.
+    /// SQLite's automatic checkpoint threshold (its default, in pages), restored after the
+    /// outbox worker's commits, which turn it off.
     static let walAutocheckpointPages = 1000
 
     /// The file name of the vault inside the data directory.
@@ -86,10 +86,6 @@ public struct VaultDatabase: Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            // Every commit is flushed to the disk before it returns (a revocation must survive
-            // a power cut), whatever the SQLite build's default; only the outbox worker's own
-            // bookkeeping relaxes this (`writeDeliveryRecord`).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return config
     }
