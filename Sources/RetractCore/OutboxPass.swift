@@ -2,10 +2,11 @@ import Foundation
 import Mail
 import Vault
 
-/// One pass of the outbox worker over a claimed batch: the gate and the outcome handler
-/// that `RetractService.deliverDueMail()` gives the transport, and the tally.
+/// One delivery lane's pass of the outbox worker over its claimed batches: the gate and the
+/// outcome handler that `RetractService.deliverDueMail()` gives the transport, and the tally.
 ///
-/// At-least-once with one duplicate at most: when the server accepted mail i, `outcome(i)`
+/// At-least-once with one duplicate at most per lane (one lane per connection): when the
+/// server accepted mail i, `outcome(i)`
 /// runs the checkpoint of mail i+1 at once — one write transaction that marks mail i sent
 /// and checks that mail i+1 may still go out — and `gate(i + 1)` answers from it before
 /// mail i+1's content goes out. With PIPELINING mail i+1's envelope already left behind
@@ -23,8 +24,9 @@ import Vault
 /// DATA, or with PIPELINING before the content). The check runs in a write transaction, and
 /// SQLite serialises write transactions, so a revoke either committed before it — the
 /// notification is withheld and cancelled — or commits after it, when the notification is
-/// already leaving: the same as a revoke of a mail already delivered, and the same window
-/// as the per-mail read before the transport that this replaces, at no extra query.
+/// already on its way (its envelope on the wire): the same as a revoke of a mail already
+/// delivered, and the same window as the per-mail read before the transport that this
+/// replaces, at no extra query.
 actor OutboxPass {
     private let service: RetractService
     /// What the pass did so far.
