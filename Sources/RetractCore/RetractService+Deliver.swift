@@ -89,11 +89,13 @@ extension RetractService {
             return nil
         }
         // The WAL the last batch's commits wrote goes into the database file here, off the
-        // SMTP connection's thread.
-        do {
-            try vault.checkpointAside()
-        } catch {
-            logger.warning("could not checkpoint the vault's WAL", metadata: ["error": "\(error)"])
+        // SMTP connection's thread (not on an idle pass, which wrote nothing).
+        if claim.considered > 0 {
+            do {
+                try vault.checkpointAside()
+            } catch {
+                logger.warning("could not checkpoint the vault's WAL", metadata: ["error": "\(error)"])
+            }
         }
         let claimed = claim.mails
         var batch = ClaimedBatch(considered: claim.considered)

@@ -20,5 +20,7 @@ struct OutboxDeliveryService: Service {
                 try? await Task.sleep(for: interval)
             }
         }
+        // Say QUIT on the way out rather than let the relay see connections drop.
+        await service.transport.closeConnections()
     }
 }

@@ -119,10 +119,26 @@ public struct VaultDatabase: Sendable {
     ///
     /// Run after a revocation commits, so destroyed key material is not left in old WAL
     /// frames.
+    ///
+    /// Runs on the checkpoint connection, so it waits for a `checkpointAside()` of this
+    /// process instead of colliding with it. SQLite lets one checkpoint run at a time and
+    /// answers a second one SQLITE_BUSY at once, without waiting, so a checkpoint that
+    /// another process (a `retract serve` beside a `retract revoke`) happens to be running is
+    /// waited out: tried again every 20 ms for up to 5 s. The revocation must not end with
+    /// its destroyed key material still in the WAL.
     public func checkpointTruncating() throws {
-        guard writer is DatabasePool else { return }
-        try writer.writeWithoutTransaction { db in
-            _ = try db.checkpoint(.truncate)
+        guard let checkpointer else { return }
+        var attempts = 0
+        while true {
+            do {
+                try checkpointer.writeWithoutTransaction { db in
+                    _ = try db.checkpoint(.truncate)
+                }
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempts < 250 {
+                attempts += 1
+                Thread.sleep(forTimeInterval: 0.02)
+            }
         }
     }
 }

@@ -37,6 +37,7 @@ struct RevokeCommand: AsyncParsableCommand {
                     messageID: id, recipients: recipient, reason: reason, notify: policy, replacement: replacement))
             try printReport(report)
             _ = await service.deliverDueMail()
+            await service.transport.closeConnections()
         }
     }
 

@@ -38,6 +38,7 @@ struct SendCommand: AsyncParsableCommand {
                 delay: try delay.map { try DurationText.seconds($0, option: "--delay") }, locale: locale,
                 strict: strict, verify: verify)
             let receipt = try await service.send(draft)
+            await service.transport.closeConnections()
             for finding in receipt.findings {
                 finding.severity == .warning ? Console.warning(finding.message) : Console.note(finding.message)
             }

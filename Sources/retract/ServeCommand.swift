@@ -49,6 +49,7 @@ struct DeliverCommand: AsyncParsableCommand {
         try await Console.run {
             let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
             let run = await service.deliverDueMail()
+            await service.transport.closeConnections()
             Console.out("retract: delivered \(run.delivered), deferred \(run.deferred), failed \(run.failed)")
         }
     }

@@ -120,6 +120,25 @@ struct SMTPDeliveryEndToEndTests {
         #expect(try await eventually(20) { try sink.received().count == 1 })
     }
 
+    @Test("send, deliver and revoke end every SMTP session they opened with QUIT before they exit")
+    func commandsSayQuit() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sink = try await SMTPSink([], in: root)
+        defer { sink.stop() }
+        #expect(try cli.run(["init"]).status == 0)
+        var smtp = cli
+        smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:\(sink.port)"
+        let sent = try send(smtp, ["--to", "bob@partner.test", "--delay", "1s"])
+        #expect(sent.status == 0, "\(sent.stderr)")
+        try await Task.sleep(for: .seconds(1.2))
+        #expect(try smtp.run(["deliver"]).status == 0)
+        let id = try #require((try json(sent.stdout) as? [String: Any])?["id"] as? String)
+        #expect(try smtp.run(["revoke", id]).status == 0)
+        #expect(try sink.received().count == 3, "the notification, the withdrawal notice and the report")
+        #expect(try await eventually(5) { try sink.quits().count == sink.greetings().count })
+        #expect(try sink.greetings().count >= 2, "deliver and revoke each opened a session")
+    }
+
     @Test("RETRACT_SMTP_CONNECTIONS outside 1...16 is refused with one line, nothing sent")
     func badConnectionCount() throws {
         defer { try? FileManager.default.removeItem(at: root) }

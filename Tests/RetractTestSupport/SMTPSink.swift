@@ -121,6 +121,13 @@ public final class SMTPSink: @unchecked Sendable {
         return try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
     }
 
+    /// The QUIT commands the server saw, one line per session the client ended with QUIT.
+    public func quits() throws -> [String] {
+        let log = self.maildir.appendingPathComponent("quit.log")
+        guard FileManager.default.fileExists(atPath: log.path) else { return [] }
+        return try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
     /// The sink could not start or be read.
     public struct SinkError: Error, CustomStringConvertible {
         public let description: String

@@ -17,7 +17,8 @@ Options:
   --delay-ms N        wait N milliseconds before accepting each message's data (a slow server)
   --maildir DIR       store each mail as DIR/NNNNNN.eml with DIR/NNNNNN.json holding the
                       envelope: {"mail_from": ..., "rcpt_tos": [...]}, and append one line
-                      to DIR/ehlo.log per EHLO/HELO (so tests can count sessions)
+                      to DIR/ehlo.log per EHLO/HELO (so tests can count sessions) and
+                      one to DIR/quit.log per QUIT (sessions the client ended politely)
 """
 
 import argparse
@@ -52,6 +53,12 @@ class Sink:
         session.host_name = hostname
         self.log_greeting("HELO", hostname)
         return "250 " + server.hostname
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.args.maildir:
+            with self.lock, open(os.path.join(self.args.maildir, "quit.log"), "a") as log:
+                log.write(f"QUIT {session.host_name}\n")
+        return "221 Bye"
 
     def log_greeting(self, command, hostname):
         if self.args.maildir:
