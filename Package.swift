@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "RetractServer",
             dependencies: [
-                "RetractCore", "Seal", "Mail",
+                "RetractCore", "Seal", "Sodium", "Mail",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Mustache
+import Sodium
 
 /// Renders the reader pages from the Mustache templates bundled with the server.
 ///
@@ -53,22 +54,13 @@ struct PageRenderer: Sendable {
     /// and a base64url token is the same text before and after HTML escaping.
     func interstitial(token: String, locale: PageLocale) -> Response {
         guard let parts = interstitialParts[locale], parts.count >= 2,
-            token.utf8.allSatisfy({ Self.isBase64URL($0) })
+            token.utf8.allSatisfy({ Base64URL.isAlphabet($0) })
         else {
             return page(
                 "interstitial", locale: locale, title: PageStrings.table(locale)["interstitial_title"] ?? "",
                 values: ["token": token], script: "open.js")
         }
         return Self.htmlResponse(parts.joined(separator: token), status: .ok, locale: locale)
-    }
-
-    private static func isBase64URL(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default: false
-        }
     }
 
     private static func render(

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RetractCore
 import Seal
+import Sodium
 
 /// The recipient's side: the interstitial page, opening a message, downloading attachments,
 /// and asking for the verification code of a message sent with `verify`.
@@ -170,7 +171,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
             skipSpace()
             guard expect("\"") else { return nil }
             let start = i
-            while i < bytes.count, Self.isBase64URL(bytes[i]) { i += 1 }
+            while i < bytes.count, Base64URL.isAlphabet(bytes[i]) { i += 1 }
             let end = i
             guard expect("\"") else { return nil }
             skipSpace()
@@ -178,15 +179,6 @@ struct ReaderController<Context: RequestContext>: Sendable {
             skipSpace()
             guard i == bytes.count else { return nil }
             return KeyBody(key: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self), code: nil)
-        }
-    }
-
-    private static func isBase64URL(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default: false
         }
     }
 

@@ -9,6 +9,17 @@ import CSodium
 public enum Base64URL {
     private static let variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
+    /// Whether `byte` is one of the alphabet's characters (`A–Z a–z 0–9 - _`): a quick check
+    /// of text that is only passed on, not decoded.
+    public static func isAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
+    }
+
     /// Characters needed to encode `byteCount` bytes: ⌈4n/3⌉.
     public static func encodedLength(byteCount: Int) -> Int {
         (byteCount * 4 + 2) / 3

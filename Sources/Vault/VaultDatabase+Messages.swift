@@ -58,8 +58,11 @@ extension VaultDatabase {
         }
     }
 
-    /// Every message, newest first, with its recipient counts, in one query.
-    public func messageSummaries() throws -> [(message: MessageRecord, recipients: Int, opened: Int, revoked: Int)] {
+    /// Every message (or only those `sender` sent, the address compared without case),
+    /// newest first, with its recipient counts, in one query.
+    public func messageSummaries(sender: String? = nil) throws -> [(
+        message: MessageRecord, recipients: Int, opened: Int, revoked: Int
+    )] {
         try reader.read { db in
             try Row.fetchAll(
                 db,
@@ -67,8 +70,10 @@ extension VaultDatabase {
                     SELECT m.*, COUNT(g.id) AS recipient_count, COUNT(g.first_opened_at) AS opened_count,
                     COUNT(g.revoked_at) AS revoked_count
                     FROM messages m LEFT JOIN grants g ON g.message_id = m.id
+                    WHERE ? IS NULL OR lower(m.sender) = lower(?)
                     GROUP BY m.id ORDER BY m.created_at DESC
-                    """
+                    """,
+                arguments: [sender, sender]
             ).map { row in
                 (try MessageRecord(row: row), row["recipient_count"], row["opened_count"], row["revoked_count"])
             }

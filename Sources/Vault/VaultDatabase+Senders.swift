@@ -127,25 +127,4 @@ extension VaultDatabase {
             return db.changesCount
         }
     }
-
-    /// The messages one sender sent, newest first, with their recipient counts, in one query.
-    public func messageSummaries(sender: String) throws -> [(
-        message: MessageRecord, recipients: Int, opened: Int, revoked: Int
-    )] {
-        try reader.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.*, COUNT(g.id) AS recipient_count, COUNT(g.first_opened_at) AS opened_count,
-                    COUNT(g.revoked_at) AS revoked_count
-                    FROM messages m LEFT JOIN grants g ON g.message_id = m.id
-                    WHERE lower(m.sender) = lower(?)
-                    GROUP BY m.id ORDER BY m.created_at DESC
-                    """,
-                arguments: [sender]
-            ).map { row in
-                (try MessageRecord(row: row), row["recipient_count"], row["opened_count"], row["revoked_count"])
-            }
-        }
-    }
 }

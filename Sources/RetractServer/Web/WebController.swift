@@ -382,14 +382,18 @@ struct WebController<Context: RequestContext>: Sendable {
                 status: .unprocessableContent)
         }
 
-        switch form["action"] {
-        case "edit":
+        if form["action"] == "edit" {
             return composeForm(visit, fields: fields, kept: kept, error: nil, status: .ok)
-        case "send":
-            return await send(visit, fields: fields, kept: kept)
-        default:
-            return review(visit, fields: fields, kept: kept)
         }
+        let draft: Draft
+        switch self.draft(visit, fields: fields, kept: kept) {
+        case .success(let checked): draft = checked
+        case .failure(let error): return composeFailed(visit, fields: fields, kept: kept, reason: error.description)
+        }
+        if form["action"] == "send" {
+            return await send(visit, draft: draft, fields: fields, kept: kept)
+        }
+        return review(visit, draft: draft, fields: fields, kept: kept)
     }
 
     /// The draft's options, checked; a message for the sender when one is wrong.
@@ -432,17 +436,15 @@ struct WebController<Context: RequestContext>: Sendable {
         return "\(name) <\(account.address)>"
     }
 
-    private func review(_ visit: Visit, fields: DraftFields, kept: [WebForm.File]) -> Response {
+    /// The compose form again, with the reason the draft could not be reviewed or sent (422).
+    private func composeFailed(_ visit: Visit, fields: DraftFields, kept: [WebForm.File], reason: String) -> Response {
+        composeForm(
+            visit, fields: fields, kept: kept, error: visit.viewer.text("app_compose_error", ["error": reason]),
+            status: .unprocessableContent)
+    }
+
+    private func review(_ visit: Visit, draft: Draft, fields: DraftFields, kept: [WebForm.File]) -> Response {
         let viewer = visit.viewer
-        let draft: Draft
-        switch self.draft(visit, fields: fields, kept: kept) {
-        case .success(let checked): draft = checked
-        case .failure(let error):
-            return composeForm(
-                visit, fields: fields, kept: kept,
-                error: viewer.text("app_compose_error", ["error": error.description]),
-                status: .unprocessableContent)
-        }
         let findings = PreSendCheck.findings(
             sender: visit.address, subject: draft.subject, body: draft.body, attachmentCount: kept.count,
             recipients: draft.to + draft.cc + draft.bcc)
@@ -471,26 +473,14 @@ struct WebController<Context: RequestContext>: Sendable {
         return pages.page("app-review", viewer: viewer, title: viewer.text("app_review_title"), values: values)
     }
 
-    private func send(_ visit: Visit, fields: DraftFields, kept: [WebForm.File]) async -> Response {
-        let viewer = visit.viewer
-        let draft: Draft
-        switch self.draft(visit, fields: fields, kept: kept) {
-        case .success(let checked): draft = checked
-        case .failure(let error):
-            return composeForm(
-                visit, fields: fields, kept: kept,
-                error: viewer.text("app_compose_error", ["error": error.description]),
-                status: .unprocessableContent)
-        }
+    private func send(_ visit: Visit, draft: Draft, fields: DraftFields, kept: [WebForm.File]) async -> Response {
         do {
             let receipt = try await service.send(draft)
             if !fields.upload.isEmpty { await uploads.remove(fields.upload, sender: visit.address) }
             return .redirect(to: "/app/messages/\(receipt.messageID)?notice=sent", type: .normal)
         } catch {
-            let text = (error as? RetractError)?.description ?? "the message could not be stored; try again"
-            return composeForm(
-                visit, fields: fields, kept: kept, error: viewer.text("app_compose_error", ["error": text]),
-                status: .unprocessableContent)
+            let reason = (error as? RetractError)?.description ?? "the message could not be stored; try again"
+            return composeFailed(visit, fields: fields, kept: kept, reason: reason)
         }
     }
 
