@@ -43,17 +43,6 @@ public actor SMTPTransport: MailTransport {
         self.eventLoop = eventLoopGroup.next()
     }
 
-    /// A task executor on the event loop this transport's connections use.
-    ///
-    /// Optional speed-up for a caller that delivers many mails in a row: running its loop
-    /// inside `withTaskExecutorPreference(transport.taskExecutor) { … }` keeps the caller,
-    /// this actor and the SMTP conversation on one thread, which saves two thread hand-offs
-    /// per mail. The caller must not block inside (no synchronous I/O, no `wait()`).
-    @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, *)
-    public nonisolated var taskExecutor: any TaskExecutor {
-        SMTPEventLoopExecutor(eventLoop: self.eventLoop)
-    }
-
     /// Delivers the mail to every envelope recipient, or throws.
     ///
     /// Throws unless the server accepted the mail for every recipient: the error is

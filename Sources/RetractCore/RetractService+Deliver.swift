@@ -29,12 +29,10 @@ extension RetractService {
         } catch {
             logger.error("could not release stale outbox claims", metadata: ["error": "\(error)"])
         }
-        let lanes = max(1, transport.deliveryLanes)
-        guard lanes > 1 else { return await deliverLane() }
-        // One lane per connection: while the server works on one lane's mail, the other
-        // lane's reply is answered, so the server does not wait for the client.
+        // One lane per connection: while the server works on one lane's mail, another lane's
+        // reply is answered, so the server does not wait for the client.
         return await withTaskGroup(of: DeliveryRun.self) { group in
-            for _ in 0..<lanes {
+            for _ in 0..<max(1, transport.deliveryLanes) {
                 group.addTask { await self.deliverLane() }
             }
             var run = DeliveryRun()

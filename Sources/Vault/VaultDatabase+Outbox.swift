@@ -88,12 +88,6 @@ extension VaultDatabase {
         }
     }
 
-    /// Whether a mail is still queued and, for a notification, its grant still live: the
-    /// last check before the transport is called.
-    public func isStillDeliverable(mailID: String) throws -> Bool {
-        try reader.read { db in try Self.isStillDeliverable(mailID: mailID, db) }
-    }
-
     /// Marks `delivered` sent (when given) and tells whether `next` may still go out (when
     /// given), in one write transaction.
     ///
