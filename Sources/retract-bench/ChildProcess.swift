@@ -117,3 +117,25 @@ final class ChildProcess {
         }
     }
 }
+
+extension ChildProcess {
+    /// For a `retract serve` child: polls its standard output (the file `output`) for
+    /// `listening on http://host:PORT` and returns the port; fails with its standard error
+    /// (`errors`) when it exits first, or after 60 s.
+    func waitForListeningPort(output: String, errors: String) throws(BenchError) -> Int {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on http://") {
+                let address = text[range.upperBound...].prefix { !$0.isNewline }
+                if let port = address.split(separator: ":").last.flatMap({ Int($0) }) { return port }
+            }
+            if let exit = try self.poll() {
+                let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+                throw BenchError("retract serve exited with \(exit.status) before listening: \(message)")
+            }
+            usleep(20_000)
+        }
+        throw BenchError("retract serve printed no 'listening on' line within 60 s")
+    }
+}

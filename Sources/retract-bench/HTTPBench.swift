@@ -121,7 +121,7 @@ struct HTTPBench {
             executable: retract, arguments: ["serve"] + global + ["--host", "127.0.0.1", "--port", "0"],
             environment: MemoryBench.environment, standardOutput: serveOut, standardError: serveErr)
         defer { Self.stop(server) }
-        let retractPort = try waitForListening(server, output: serveOut, errors: serveErr)
+        let retractPort = try server.waitForListeningPort(output: serveOut, errors: serveErr)
 
         let nginxPort = try Self.freePort()
         let nginxDirectory = directory.appendingPathComponent("nginx")
@@ -292,24 +292,6 @@ struct HTTPBench {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-    }
-
-    /// Polls the server's standard output for `listening on http://host:PORT`.
-    private func waitForListening(_ server: ChildProcess, output: String, errors: String) throws(BenchError) -> Int {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on http://") {
-                let address = text[range.upperBound...].prefix { !$0.isNewline }
-                if let port = address.split(separator: ":").last.flatMap({ Int($0) }) { return port }
-            }
-            if let exit = try server.poll() {
-                let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-                throw BenchError("retract serve exited with \(exit.status) before listening: \(message)")
-            }
-            usleep(20_000)
-        }
-        throw BenchError("retract serve printed no 'listening on' line within 60 s")
     }
 
     /// The message's views, from `retract status ID --json` (the server stopped first).

@@ -94,7 +94,7 @@ struct MemoryBench {
                 _ = try? server.wait(timeout: 5)
             }
         }
-        let port = try waitForPort(server, output: serveOut, errors: serveErr)
+        let port = try server.waitForListeningPort(output: serveOut, errors: serveErr)
         let idle = POSIX.procStatusKiB(pid: server.pid, field: "VmRSS") ?? 0
         let idleAnon = POSIX.procStatusKiB(pid: server.pid, field: "RssAnon") ?? 0
         var serveAnon = idleAnon
@@ -159,25 +159,6 @@ struct MemoryBench {
                 "retract \(name) exited with \(exit.status): \(errors.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return output
-    }
-
-    /// Polls the server's standard output for `listening on http://host:PORT`.
-    private func waitForPort(_ server: ChildProcess, output: String, errors: String) throws(BenchError) -> Int {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(60)
-        while clock.now < deadline {
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on http://") {
-                let address = text[range.upperBound...].prefix { !$0.isNewline }
-                if let port = address.split(separator: ":").last.flatMap({ Int($0) }) { return port }
-            }
-            if let exit = try server.poll() {
-                let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-                throw BenchError("retract serve exited with \(exit.status) before listening: \(message)")
-            }
-            usleep(20_000)
-        }
-        throw BenchError("retract serve printed no 'listening on' line within 60 s")
     }
 
     /// The first recipient's link from `retract send --json --show-links`.

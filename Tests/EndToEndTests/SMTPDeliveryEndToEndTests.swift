@@ -24,6 +24,14 @@ struct SMTPDeliveryEndToEndTests {
         try JSONSerialization.jsonObject(with: Data(text.utf8))
     }
 
+    /// `retract init` in the test's folder, then the CLI with `RETRACT_SMTP_URL` naming `sink`.
+    func initialized(deliveringTo sink: SMTPSink) throws -> RetractBinary {
+        #expect(try cli.run(["init"]).status == 0)
+        var smtp = cli
+        smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:\(sink.port)"
+        return smtp
+    }
+
     func send(_ cli: RetractBinary, _ extra: [String]) throws -> RetractBinary.Result {
         try cli.run(["send", "--from", "Alice <alice@corp.test>", "--subject", "季度报告", "--body", "b", "--json"] + extra)
     }
@@ -125,9 +133,7 @@ struct SMTPDeliveryEndToEndTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let sink = try await SMTPSink([], in: root)
         defer { sink.stop() }
-        #expect(try cli.run(["init"]).status == 0)
-        var smtp = cli
-        smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:\(sink.port)"
+        let smtp = try initialized(deliveringTo: sink)
         let sent = try send(smtp, ["--to", "bob@partner.test", "--delay", "1s"])
         #expect(sent.status == 0, "\(sent.stderr)")
         try await Task.sleep(for: .seconds(1.2))
@@ -180,9 +186,7 @@ struct SMTPDeliveryEndToEndTests {
         // 20 ms per mail, so the batch takes long enough to be killed in the middle.
         let sink = try await SMTPSink(["--delay-ms", "20"], in: root)
         defer { sink.stop() }
-        #expect(try cli.run(["init"]).status == 0)
-        var smtp = cli
-        smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:\(sink.port)"
+        var smtp = try initialized(deliveringTo: sink)
         let connections = 3
         smtp.environment["RETRACT_SMTP_CONNECTIONS"] = "\(connections)"
         let recipients = (0..<500).map { "r\($0)@partner.test" }
@@ -214,9 +218,7 @@ struct SMTPDeliveryEndToEndTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let sink = try await SMTPSink([], in: root)
         defer { sink.stop() }
-        #expect(try cli.run(["init"]).status == 0)
-        var smtp = cli
-        smtp.environment["RETRACT_SMTP_URL"] = "smtp://127.0.0.1:\(sink.port)"
+        let smtp = try initialized(deliveringTo: sink)
         let (server, _) = try smtp.startServer()
         defer { server.terminate(); server.waitUntilExit() }
         let result = try send(smtp, ["--to", "bob@partner.test", "--delay", "2s"])
