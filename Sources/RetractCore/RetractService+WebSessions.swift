@@ -90,10 +90,16 @@ extension RetractService {
         return .success(record)
     }
 
+    /// How stale a session's recorded activity may get before a request writes it again.
+    static let sessionTouchInterval: TimeInterval = 60
+
     /// The live session a cookie names, or nil when the cookie is unknown, malformed, signed
     /// out or idle for longer than `configuration.sessionIdleTimeout`.
     ///
-    /// Each call counts as activity: the idle timeout starts again.
+    /// Each call counts as activity: the idle timeout starts again. The activity is written
+    /// to the vault at most once per `sessionTouchInterval`, not on every page (a database
+    /// write per request otherwise), so a session may end up to that much before
+    /// `sessionIdleTimeout` after its last request.
     public func webSession(cookieValue: String) async -> WebSessionState? {
         guard let secret = Self.sessionSecret(cookieValue) else { return nil }
         let idHash = Data(Self.sessionIDHash(secret))
@@ -104,7 +110,9 @@ extension RetractService {
                 try vault.deleteWebSession(idHash: idHash)
                 return nil
             }
-            try vault.touchWebSession(idHash: idHash, at: at)
+            if at.timeIntervalSince(session.lastSeenAt) >= Self.sessionTouchInterval {
+                try vault.touchWebSession(idHash: idHash, at: at)
+            }
             return WebSessionState(
                 account: SenderAccount(sender), csrfToken: Self.csrfToken(secret), locale: session.locale)
         } catch {

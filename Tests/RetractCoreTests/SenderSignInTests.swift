@@ -129,6 +129,24 @@ struct SenderSignInTests {
             "an expired session is gone for good")
     }
 
+    @Test("a session's activity is written at most once a minute, not on every request")
+    func activityWrittenOncePerMinute() async throws {
+        let bench = try benchWithAlice()
+        let signIn = try await bench.service.signIn(address: "alice@corp.test", password: Self.password, client: "c")
+        func lastSeen() throws -> Date? {
+            try bench.service.vault.webSession(idHash: Data(RetractService.sessionIDHash(
+                #require(RetractService.sessionSecret(signIn.cookieValue)))))?.session.lastSeenAt
+        }
+        let start = try #require(try lastSeen())
+        bench.clock.advance(30)
+        #expect(await bench.service.webSession(cookieValue: signIn.cookieValue) != nil)
+        #expect(try lastSeen() == start, "a request within the minute writes nothing")
+        bench.clock.advance(31)
+        #expect(await bench.service.webSession(cookieValue: signIn.cookieValue) != nil)
+        let recorded = try #require(try lastSeen())
+        #expect(abs(recorded.timeIntervalSince(bench.clock.now)) < 0.01, "a request after the minute records the activity")
+    }
+
     @Test("the CSRF token is stable within a session and differs between sessions")
     func csrfPerSession() async throws {
         let bench = try benchWithAlice()
