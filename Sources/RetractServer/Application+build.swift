@@ -15,7 +15,7 @@ public func buildRouter(
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
     let router = Router(context: RetractRequestContext.self)
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(publicURL: service.configuration.publicURL))
     router.get("healthz") { _, _ -> Response in
         JSONResponse.make(.ok, ["status": "ok"])
     }

@@ -5,4 +5,5 @@ extension HTTPField.Name {
     static let xFrameOptions = Self("X-Frame-Options")!
     static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
     static let permissionsPolicy = Self("Permissions-Policy")!
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
 }
