@@ -8,6 +8,11 @@ import Vault
 /// batches of `batchChunks` chunks (about 1 MiB) into two reused buffers: while the chunks
 /// of one batch are opened, the next batch is read on another thread. Memory stays at two
 /// batches plus one plaintext chunk.
+///
+/// Before it hands out the first chunk of each later batch it asks the vault whether the
+/// grant is still live (one indexed read per MiB): a revocation that commits during a
+/// download stops it within one batch, and the opener (the secretstream state derived from
+/// the data key, zeroed when released) and the open file are dropped at once.
 public final class AttachmentDownload: @unchecked Sendable {
     /// The file name the sender attached.
     public let name: String
@@ -20,9 +25,10 @@ public final class AttachmentDownload: @unchecked Sendable {
     static let batchChunks = 16
 
     private let vault: VaultDatabase
+    private let grantID: Int64
     private let part: SealedPartRecord
     private let chunkCount: Int
-    private let opener: PartOpener
+    private var opener: PartOpener?
     private var nextIndex = 0
     private var failed = false
     private var input: SealedPartStore.Input?
@@ -30,11 +36,12 @@ public final class AttachmentDownload: @unchecked Sendable {
     private var spare: BatchBuffer?
     private var prefetch: Task<Result<BatchBuffer, BatchFailure>, Never>?
 
-    init(info: AttachmentInfo, vault: VaultDatabase, messageID: String, part: SealedPartRecord, opener: PartOpener) {
+    init(info: AttachmentInfo, vault: VaultDatabase, grantID: Int64, part: SealedPartRecord, opener: PartOpener) {
         self.name = info.name
         self.mediaType = info.mediaType
         self.size = info.size
         self.vault = vault
+        self.grantID = grantID
         self.part = part
         self.chunkCount = part.chunkCount
         self.opener = opener
@@ -44,11 +51,13 @@ public final class AttachmentDownload: @unchecked Sendable {
 
     /// The next plaintext chunk, or nil after the last one.
     ///
-    /// Throws `OpenFailure.damaged` when a chunk fails to authenticate, is missing (the
-    /// message was revoked meanwhile), or the part ends without its final chunk.
+    /// Throws `OpenFailure.revoked` when the grant was revoked since the download began
+    /// (checked once per batch), and `OpenFailure.damaged` when a chunk fails to
+    /// authenticate, is missing, or the part ends without its final chunk.
     public func nextChunk() async throws(OpenFailure) -> [UInt8]? {
         guard !failed else { throw .damaged }
         guard nextIndex < chunkCount else { return nil }
+        guard let opener else { throw .damaged }
         do {
             let batch = try await batch(containing: nextIndex)
             let (plaintext, isFinal) = try batch.withChunk(nextIndex) { ciphertext throws(SealError) in
@@ -58,19 +67,42 @@ public final class AttachmentDownload: @unchecked Sendable {
             if nextIndex == chunkCount {
                 guard isFinal else { throw OpenFailure.damaged }
                 try opener.finish()
-                input = nil
-                current = nil
-                spare = nil
+                stop()
             } else if isFinal {
                 throw OpenFailure.damaged
             }
             return plaintext
         } catch {
             failed = true  // every later call fails too
-            prefetch?.cancel()
-            prefetch = nil
-            input = nil
+            stop()
+            if let revoked = error as? Revoked {
+                throw .revoked(at: revoked.at, reason: revoked.reason, replaced: revoked.replaced)
+            }
             throw .damaged
+        }
+    }
+
+    /// Lets go of the opener (zeroing its state), the file and the buffers.
+    private func stop() {
+        prefetch?.cancel()
+        prefetch = nil
+        opener = nil
+        input = nil
+        current = nil
+        spare = nil
+    }
+
+    /// The grant was revoked while the download ran.
+    private struct Revoked: Error {
+        var at: Date
+        var reason: String?
+        var replaced: Bool
+    }
+
+    /// Throws `Revoked` when the grant is no longer live.
+    private func checkGrantIsLive() throws {
+        if let revocation = try vault.revocation(grantID: grantID) {
+            throw Revoked(at: revocation.at, reason: revocation.reason, replaced: revocation.replaced)
         }
     }
 
@@ -78,6 +110,8 @@ public final class AttachmentDownload: @unchecked Sendable {
     /// current batch is used up, and starting the prefetch of the one after.
     private func batch(containing index: Int) async throws -> BatchBuffer {
         if let current, current.chunks.contains(index) { return current }
+        // The first batch was read right after the grant was checked; each later one asks again.
+        if index > 0 { try checkGrantIsLive() }
         let input = try openInput()
         let range = index..<min(index + Self.batchChunks, chunkCount)
         let batch: BatchBuffer

@@ -7,8 +7,10 @@ extension RetractService {
     public static let failedAttemptLimit = 10
     /// The window over which wrong keys are counted.
     public static let failureWindow: TimeInterval = 15 * 60
-    /// How long after a successful open the attachments stay downloadable when the view
-    /// limit is reached, so `--max-views 1` still lets the reader save the files.
+    /// The reading window: attachment downloads within this long after a counted view (an
+    /// open, or a download that counted) belong to that view and count nothing, also when
+    /// the view limit is reached, so `--max-views 1` still lets the reader save the files;
+    /// a download outside it counts as a view of its own (docs/architecture.md, Opening).
     public static let attachmentWindow: TimeInterval = 30 * 60
 
     /// What the interstitial page may show for a token; never counts as an open.
@@ -62,7 +64,12 @@ extension RetractService {
             locale: lookup.message.locale)
     }
 
-    /// Starts decrypting attachment `index` (1-based) for a recipient.
+    /// Starts decrypting attachment `index` (1-based) for a recipient, counting it like an
+    /// open unless it falls in the reading window of the grant's last counted view.
+    ///
+    /// So the recall report says `revoked_after_open` once someone took an attachment, and
+    /// `--max-views` limits downloads too: a reader who opens and then downloads three
+    /// files uses one view; a download with no open in the last `attachmentWindow` uses one.
     public func downloadAttachment(
         token: GrantToken, linkKey: LinkKey, index: Int, code: String? = nil, client: String? = nil
     ) async throws(OpenFailure) -> AttachmentDownload {
@@ -80,10 +87,23 @@ extension RetractService {
         } catch {
             throw .damaged
         }
-        try? await vault.recordAccess(
-            grantID: lookup.grant.id, tokenHash: token.hash.bytes, at: now(), result: .attachment)
+        let at = now()
+        let grantID = lookup.grant.id ?? -1
+        let count: VaultDatabase.DownloadCount
+        do {
+            count = try await vault.recordDownload(
+                grantID: grantID, tokenHash: token.hash.bytes, maxViews: lookup.message.maxViews, at: at,
+                readingSince: at.addingTimeInterval(-Self.attachmentWindow))
+        } catch {
+            logger.error("could not record a download", metadata: ["message": "\(lookup.message.id)", "error": "\(error)"])
+            throw .damaged
+        }
+        guard count != .refused else {
+            await log(lookup, token.hash, at, .viewsExhausted)
+            throw .viewsExhausted
+        }
         return AttachmentDownload(
-            info: info, vault: vault, messageID: lookup.message.id, part: part, opener: opener)
+            info: info, vault: vault, grantID: grantID, part: part, opener: opener)
     }
 
     /// Checks the grant's state and unwraps its data key, logging every refusal.

@@ -166,7 +166,7 @@ extension VaultDatabase {
     }
 
     /// One `access_events` row, through a cached statement.
-    private static func insertAccessEvent(
+    static func insertAccessEvent(
         _ db: Database, grantID: Int64?, tokenHash: Data, at: Date, result: AccessEventRecord.Result
     ) throws {
         let insert = try db.cachedStatement(
