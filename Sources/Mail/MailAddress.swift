@@ -117,7 +117,7 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 
     private static func rejectControlCharacters(in text: String) throws(MailError) {
-        if text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+        if HeaderText.containsLineBreak(text) {
             throw MailError.invalidAddress.with(
                 "\(MailError.quote(text)) contains a line break or NUL; give one address on one line")
         }

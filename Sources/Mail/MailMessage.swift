@@ -76,7 +76,7 @@ public struct MailMessage: Sendable {
             values.append((extra.name, extra.value))
         }
         for (header, value) in values
-        where value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+        where HeaderText.containsLineBreak(value) {
             throw MailError.headerInjection.with(
                 "the \(MailError.quote(header)) header contains CR, LF or NUL; remove line breaks from it")
         }

@@ -37,19 +37,7 @@ extension RetractService {
         guard let message = try vault.message(id: request.messageID) else {
             throw RetractError.messageNotFound(request.messageID)
         }
-        if request.notify == .none, request.replacement != nil {
-            throw RetractError.invalidInput(
-                "notify none conflicts with a corrected version: it travels in the notice; notify all or opened")
-        }
-        if let reason = request.reason, reason.count > Self.maxReasonLength {
-            throw RetractError.invalidInput("the reason is longer than \(Self.maxReasonLength) characters")
-        }
-        if let subject = request.replacement?.subject,
-            subject.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
-        {
-            throw RetractError(
-                .headerInjection, "the corrected subject contains a line break; mail headers must be one line")
-        }
+        _ = try checkedRevokeRequest(request)
         let grants = try vault.grants(messageID: message.id)
         let wanted = Set(
             request.recipients.map { ((try? MailAddress(parsing: $0))?.address ?? $0).lowercased() })
@@ -60,10 +48,10 @@ extension RetractService {
         }
         let targets = wanted.isEmpty ? grants : grants.filter { wanted.contains($0.recipient.lowercased()) }
         let linkMail = try vault.linkMail(messageID: message.id)
-        let service = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
-        let senderAddress = try senderAddress(of: message)
-        let originalSubject = try subject(of: message)
-        let locale = (try? MailLocale(parsing: message.locale)) ?? .en
+        let context = try noticeContext(for: message)
+        let (service, senderAddress, originalSubject, locale) = (
+            context.service, context.sender, context.subject, context.locale
+        )
         let at = now()
         let placeholderLink = configuration.publicURL + Self.previewLinkPlaceholder
         let previewID = "<preview@\(service.domain)>"

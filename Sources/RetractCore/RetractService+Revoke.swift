@@ -45,14 +45,7 @@ extension RetractService {
         guard let message = try vault.message(id: request.messageID) else {
             throw RetractError.messageNotFound(request.messageID)
         }
-        if request.notify == .none, request.replacement != nil {
-            throw RetractError.invalidInput(
-                "--notify none conflicts with a replacement: the corrected version travels in the notice; use --notify all or opened")
-        }
-        if let reason = request.reason, reason.count > Self.maxReasonLength {
-            throw RetractError.invalidInput("the reason is longer than \(Self.maxReasonLength) characters")
-        }
-        let replacement = try request.replacement.map { r throws(RetractError) in try checkedReplacement(r) }
+        let replacement = try checkedRevokeRequest(request)
         let snapshot = try vault.revocationSnapshot(messageID: message.id)
         let targets = try targetGrants(message: message, grants: snapshot, recipients: request.recipients)
         let context = try noticeContext(for: message)
@@ -139,10 +132,30 @@ extension RetractService {
         var newGrant: NewGrant?
     }
 
-    private func checkedReplacement(_ replacement: RevokeRequest.Replacement) throws(RetractError) -> CheckedReplacement {
-        if let subject = replacement.subject, subject.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
-            throw RetractError(.headerInjection, "the replacement subject contains a line break; mail headers must be one line")
+    /// Checks what a revocation request asks besides its recipients (the notice policy, the
+    /// reason, the replacement) before anything is read or rendered; the replacement, checked.
+    func checkedRevokeRequest(_ request: RevokeRequest) throws(RetractError) -> CheckedReplacement? {
+        if request.notify == .none, request.replacement != nil {
+            throw RetractError.invalidInput(
+                "--notify none conflicts with a replacement: the corrected version travels in the notice; use --notify all or opened")
         }
+        if let reason = request.reason, reason.count > Self.maxReasonLength {
+            throw RetractError.invalidInput("the reason is longer than \(Self.maxReasonLength) characters")
+        }
+        return try request.replacement.map { r throws(RetractError) in try checkedReplacement(r) }
+    }
+
+    /// A replacement checked like a new draft: a one-line subject of bounded length, at most
+    /// `RETRACT_MAX_ATTACHMENTS` readable files.
+    func checkedReplacement(_ replacement: RevokeRequest.Replacement) throws(RetractError) -> CheckedReplacement {
+        if let subject = replacement.subject {
+            if HeaderText.containsLineBreak(subject) {
+                throw RetractError(
+                    .headerInjection, "--replace-subject contains a line break; mail headers must be one line")
+            }
+            try Self.checkSubjectLength(subject, option: "--replace-subject")
+        }
+        try checkAttachmentCount(replacement.attachments.count, option: "--replace-attach")
         let attachments = try replacement.attachments.map { url throws(RetractError) in try Self.checkedAttachment(url) }
         return CheckedReplacement(subject: replacement.subject, body: replacement.body, attachments: attachments)
     }
@@ -164,11 +177,16 @@ extension RetractService {
         return grants.filter { ids.contains($0.grantID) }
     }
 
-    private func noticeContext(for message: MessageRecord) throws -> NoticeContext {
+    func noticeContext(for message: MessageRecord) throws -> NoticeContext {
         let service = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
+        // Revoking may never be blocked by what a message holds: a stored subject that cannot
+        // be a header line (or cannot be unsealed) becomes a safe one in the notices, and a
+        // sender address that no longer parses sends the report to the service address.
+        let storedSubject = (try? subject(of: message)) ?? ""
         return NoticeContext(
             messageID: message.id, messageIDTemplate: MessageIDFactory.make(domain: service.domain),
-            subject: try subject(of: message), sentAt: message.createdAt, sender: try senderAddress(of: message),
+            subject: HeaderText.oneLine(String(storedSubject.prefix(Self.maxSubjectLength)), fallback: "(no subject)"),
+            sentAt: message.createdAt, sender: (try? senderAddress(of: message)) ?? service,
             service: service, locale: (try? MailLocale(parsing: message.locale)) ?? .en)
     }
 

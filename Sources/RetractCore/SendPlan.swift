@@ -31,9 +31,16 @@ extension RetractService {
     func prepare(_ draft: Draft) throws(RetractError) -> SendPlan {
         let sender = try mailAddress(draft.from, role: "--from")
         for (name, value) in [("subject", draft.subject), ("sender name", sender.displayName ?? "")]
-        where value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) {
+        where HeaderText.containsLineBreak(value) {
             throw RetractError(.headerInjection, "the \(name) contains a line break; mail headers must be one line")
         }
+        try Self.checkSubjectLength(draft.subject, option: "--subject")
+        let recipientCount = draft.to.count + draft.cc.count + draft.bcc.count
+        guard recipientCount <= configuration.maxRecipients else {
+            throw RetractError.invalidInput(
+                "--to has \(recipientCount) recipients (To, Cc and Bcc together); at most \(configuration.maxRecipients) are allowed (RETRACT_MAX_RECIPIENTS)")
+        }
+        try checkAttachmentCount(draft.attachments.count, option: "--attach")
         var recipients: [SendPlan.Recipient] = []
         var named: [String] = []
         var seen: Set<String> = []
@@ -58,9 +65,9 @@ extension RetractService {
         if let maxViews = draft.maxViews, maxViews < 1 {
             throw .invalidInput("--max-views must be 1 or more (leave it out for no limit)")
         }
-        let expiresIn = draft.expiresIn ?? configuration.defaultExpiry
-        let delay = draft.delay ?? configuration.defaultSendDelay
-        guard delay >= 0 else { throw .invalidInput("--delay cannot be negative") }
+        let expiresIn = try DurationText.Bounds.expiry.check(
+            draft.expiresIn ?? configuration.defaultExpiry, option: "--expires")
+        let delay = try DurationText.Bounds.delay.check(draft.delay ?? configuration.defaultSendDelay, option: "--delay")
         let attachments = try draft.attachments.map { url throws(RetractError) in try Self.checkedAttachment(url) }
         let findings = PreSendCheck.findings(
             sender: sender.address, subject: draft.subject, body: draft.body, attachmentCount: attachments.count,
@@ -76,6 +83,25 @@ extension RetractService {
             attachments: attachments, locale: locale, delay: delay, expiresIn: expiresIn, findings: findings)
     }
 
+    /// Longest subject accepted, in characters: it travels in every notification's header.
+    public static let maxSubjectLength = 1_000
+
+    /// Throws when a subject is longer than `maxSubjectLength`.
+    static func checkSubjectLength(_ subject: String, option: String) throws(RetractError) {
+        guard subject.unicodeScalars.count <= maxSubjectLength else {
+            throw .invalidInput("\(option) is longer than \(maxSubjectLength) characters; shorten it")
+        }
+    }
+
+    /// Throws when a message would carry more attachments than `RETRACT_MAX_ATTACHMENTS`.
+    func checkAttachmentCount(_ count: Int, option: String) throws(RetractError) {
+        guard count <= configuration.maxAttachments else {
+            throw RetractError(
+                .attachmentUnreadable,
+                "\(option) names \(count) files; at most \(configuration.maxAttachments) attachments are allowed (RETRACT_MAX_ATTACHMENTS)")
+        }
+    }
+
     /// A readable regular file, or a one-line error naming it.
     static func checkedAttachment(_ url: URL) throws(RetractError) -> SendPlan.Attachment {
         var isDirectory: ObjCBool = false
@@ -88,7 +114,7 @@ extension RetractService {
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw RetractError(.attachmentUnreadable, "attachment \(url.path) cannot be read (check its permissions)")
         }
-        let name = url.lastPathComponent
+        let name = AttachmentName.cleaned(url.lastPathComponent)
         return .init(url: url, name: name, mediaType: MediaType.forFileName(name))
     }
 }

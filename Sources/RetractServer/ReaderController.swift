@@ -377,7 +377,7 @@ struct ReaderController<Context: RequestContext>: Sendable {
 
     /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266).
     static func contentDisposition(fileName: String) -> String {
-        let cleaned = String(fileName.unicodeScalars.filter { $0.value >= 0x20 && $0 != "\u{7F}" && $0 != "/" && $0 != "\\" })
+        let cleaned = AttachmentName.cleaned(fileName)
         let ascii = String(cleaned.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "%" ? Character($0) : "_" })
         let encoded = cleaned.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".-_"))) ?? ""
         return "attachment; filename=\"\(ascii.isEmpty ? "attachment" : ascii)\"; filename*=UTF-8''\(encoded)"

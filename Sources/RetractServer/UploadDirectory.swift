@@ -1,4 +1,5 @@
 import Foundation
+import RetractCore
 
 #if canImport(Glibc)
     import Glibc
@@ -59,15 +60,10 @@ final class UploadDirectory {
         return try UploadFile(url: folder.appendingPathComponent(Self.safeName(fileName)))
     }
 
-    /// The client's file name made safe as one path component: no folders, no control
-    /// characters, no leading dots, at most 200 bytes; `attachment` when nothing is left.
+    /// The client's file name made safe as one path component (`AttachmentName.cleaned`:
+    /// no folders, no control or format characters, no leading dots, at most 200 bytes).
     static func safeName(_ name: String) -> String {
-        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        var cleaned = String(last.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
-            .trimmingCharacters(in: .whitespaces)
-        while cleaned.hasPrefix(".") { cleaned.removeFirst() }
-        while cleaned.utf8.count > 200 { cleaned.removeFirst() }
-        return cleaned.isEmpty ? "attachment" : cleaned
+        AttachmentName.cleaned(name)
     }
 
     private static func makePrivateDirectory(_ url: URL) throws {

@@ -83,27 +83,25 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
     /// mail it claims, and the generic decoder (snake-case key conversion, a keyed container
     /// per row) cost more than the SQL.
     public init(row: Row) throws {
-        guard let kind = Kind(rawValue: row["kind"]), let state = State(rawValue: row["state"]) else {
-            throw DatabaseError(
-                resultCode: .SQLITE_CORRUPT, message: "outbox row with an unknown kind or state")
-        }
-        self.id = row["id"]
-        self.messageId = row["message_id"]
-        self.grantId = row["grant_id"]
-        self.kind = kind
-        self.mailFrom = row["mail_from"]
-        self.recipient = row["recipient"]
-        self.rfcMessageId = row["rfc_message_id"]
-        self.sealedData = row["sealed_data"]
-        self.dataKid = row["data_kid"]
-        self.state = state
-        self.attempts = row["attempts"]
-        self.notBefore = row["not_before"]
-        self.createdAt = row["created_at"]
-        self.sentAt = row["sent_at"]
-        self.lastError = row["last_error"]
-        self.claimedAt = row["claimed_at"]
-        self.lastReply = row["last_reply"]
+        // GRDB's throwing `decode`, never the subscript, which traps on a value it cannot
+        // convert (an empty `not_before` once stopped the worker on every start).
+        self.id = try row.decode(forColumn: "id")
+        self.messageId = try row.decode(forColumn: "message_id")
+        self.grantId = try row.decode(forColumn: "grant_id")
+        self.kind = try UnreadableRows.enumValue(row, column: "kind")
+        self.mailFrom = try row.decode(forColumn: "mail_from")
+        self.recipient = try row.decode(forColumn: "recipient")
+        self.rfcMessageId = try row.decode(forColumn: "rfc_message_id")
+        self.sealedData = try row.decode(forColumn: "sealed_data")
+        self.dataKid = try row.decode(forColumn: "data_kid")
+        self.state = try UnreadableRows.enumValue(row, column: "state")
+        self.attempts = try row.decode(forColumn: "attempts")
+        self.notBefore = try row.decode(forColumn: "not_before")
+        self.createdAt = try row.decode(forColumn: "created_at")
+        self.sentAt = try row.decode(forColumn: "sent_at")
+        self.lastError = try row.decode(forColumn: "last_error")
+        self.claimedAt = try row.decode(forColumn: "claimed_at")
+        self.lastReply = try row.decode(forColumn: "last_reply")
     }
 
     /// Creates a queued mail.

@@ -51,7 +51,8 @@ public struct RevocationTransaction {
 
     /// The message's grants as they are inside this transaction.
     public func grants() throws -> [GrantRecord] {
-        try GrantRecord.filter(GrantRecord.Columns.messageId == message.id).order(GrantRecord.Columns.id).fetchAll(db)
+        try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE message_id = ? ORDER BY id", arguments: [message.id])
+            .map(VaultDatabase.decodeGrant)
     }
 
     /// The state of every grant of the message inside this transaction, in grant order: two
@@ -139,7 +140,8 @@ public struct RevocationTransaction {
         return true
     }
 
-    /// Stores a corrected message in the same transaction (see `storeSealedMessage`).
+    /// Stores a corrected message in the same transaction (see `storeSealedMessage`); unlike a
+    /// send, its parts are sealed inside the transaction, while the write lock is held.
     @discardableResult
     public func storeReplacement(
         _ replacement: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
@@ -150,15 +152,20 @@ public struct RevocationTransaction {
 
 extension VaultDatabase {
     /// Runs a revocation of message `messageID` in one transaction, then checkpoints the
-    /// WAL (TRUNCATE) so the destroyed key material is gone from disk, not only from the
-    /// logical database. Part files of deleted parts are unlinked after the commit; those of
+    /// WAL (TRUNCATE) so the destroyed key material is gone from the WAL file, not only from
+    /// the logical database. Once the transaction commits the revocation succeeds: a
+    /// checkpoint that stays busy is logged and owed (`checkpointAfterRevocation()`), never
+    /// reported as a failure of a revocation that happened. Part files of deleted parts are unlinked after the commit; those of
     /// a replacement are fsynced before it, and removed if the transaction fails.
     public func revoke<T>(messageID: String, _ body: (RevocationTransaction) throws -> T) throws -> T {
         let files = PartFileJournal(store: parts)
         let result: T
         do {
             result = try writer.write { db in
-                guard let message = try MessageRecord.fetchOne(db, key: messageID) else {
+                guard
+                    let message = try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [messageID])
+                        .map(VaultDatabase.decodeMessage)
+                else {
                     throw VaultError.messageNotFound(messageID)
                 }
                 let result = try body(RevocationTransaction(db: db, files: files, message: message))
@@ -170,7 +177,7 @@ extension VaultDatabase {
             throw error
         }
         files.committed()
-        try checkpointTruncating()
+        checkpointAfterRevocation()
         return result
     }
 }

@@ -80,49 +80,50 @@ extension VaultDatabase {
         "max_views", "deliver_after", "part_count", "supersedes", "verify",
     ]
 
-    /// A grant row read column by column (by index: the names were checked first); the
-    /// same value `GrantRecord(row:)` gives.
+    /// A grant row read column by column (by index: the names were checked first) through
+    /// GRDB's throwing `decode`, never the trapping subscript; the same value
+    /// `GrantRecord(row:)` gives. A row that does not decode is `VaultError.unreadableRow`.
     ///
     /// Why: `Codable` decoding with `convertFromSnakeCase` converts every column name on
     /// every row and was a quarter of a page view's CPU. A row of any other shape (a
     /// migration added a column this does not know, a NULL where none may be) goes through
     /// `Codable`, so a schema change can make this slower but never wrong.
-    static func decodeGrant(_ row: Row) throws -> GrantRecord {
-        guard row.columnNames.elementsEqual(grantColumns), let messageID = row[1] as String?,
-            let tokenHash = row[2] as Data?, let recipient = row[3] as String?,
-            let kind = (row[4] as String?).flatMap(GrantRecord.Kind.init(rawValue:)),
-            let views = row[8] as Int?, let notification = row[13] as String?
-        else { return try GrantRecord(row: row) }
-        var grant = GrantRecord(
-            messageId: messageID, tokenHash: tokenHash, recipient: recipient, kind: kind, shareKid: "",
-            sealedShare: Data(), wrappedDek: Data(), notificationMessageId: notification)
-        grant.id = row[0]
-        grant.shareKid = row[5]
-        grant.sealedShare = row[6]
-        grant.wrappedDek = row[7]
-        grant.views = views
-        grant.firstOpenedAt = row[9]
-        grant.lastOpenedAt = row[10]
-        grant.revokedAt = row[11]
-        grant.revokeReason = row[12]
-        grant.replacementMessageId = row[14]
-        return grant
+    static func decodeGrant(_ row: Row) throws(VaultError) -> GrantRecord {
+        try UnreadableRows.decode(row, table: "grants") { row in
+            guard row.columnNames.elementsEqual(grantColumns) else { return try GrantRecord(row: row) }
+            let kind: GrantRecord.Kind = try UnreadableRows.enumValue(row, atIndex: 4)
+            var grant = GrantRecord(
+                messageId: try row.decode(atIndex: 1), tokenHash: try row.decode(atIndex: 2),
+                recipient: try row.decode(atIndex: 3), kind: kind, shareKid: "", sealedShare: Data(),
+                wrappedDek: Data(), notificationMessageId: try row.decode(atIndex: 13))
+            grant.id = try row.decode(atIndex: 0)
+            grant.shareKid = try row.decode(atIndex: 5)
+            grant.sealedShare = try row.decode(atIndex: 6)
+            grant.wrappedDek = try row.decode(atIndex: 7)
+            grant.views = try row.decode(atIndex: 8)
+            grant.firstOpenedAt = try row.decode(atIndex: 9)
+            grant.lastOpenedAt = try row.decode(atIndex: 10)
+            grant.revokedAt = try row.decode(atIndex: 11)
+            grant.revokeReason = try row.decode(atIndex: 12)
+            grant.replacementMessageId = try row.decode(atIndex: 14)
+            return grant
+        }
     }
 
     /// A message row read column by column; the same value `MessageRecord(row:)` gives
     /// (see `decodeGrant` for why, and for the fallback).
-    static func decodeMessage(_ row: Row) throws -> MessageRecord {
-        guard row.columnNames.elementsEqual(messageColumns), let id = row[0] as String?,
-            let sender = row[1] as String?, let sealedSubject = row[3] as Data?,
-            let subjectKid = row[4] as String?, let locale = row[5] as String?,
-            let createdAt = row[6] as Date?, let deliverAfter = row[9] as Date?,
-            let partCount = row[10] as Int?, let verify = row[12] as Bool?
-        else { return try MessageRecord(row: row) }
-        return MessageRecord(
-            id: id, sender: sender, senderName: row[2], sealedSubject: sealedSubject,
-            subjectKid: subjectKid, locale: locale, createdAt: createdAt, expiresAt: row[7],
-            maxViews: row[8], deliverAfter: deliverAfter, partCount: partCount,
-            supersedes: row[11], verify: verify)
+    static func decodeMessage(_ row: Row) throws(VaultError) -> MessageRecord {
+        try UnreadableRows.decode(row, table: "messages") { row in
+            guard row.columnNames.elementsEqual(messageColumns) else { return try MessageRecord(row: row) }
+            return MessageRecord(
+                id: try row.decode(atIndex: 0), sender: try row.decode(atIndex: 1),
+                senderName: try row.decode(atIndex: 2), sealedSubject: try row.decode(atIndex: 3),
+                subjectKid: try row.decode(atIndex: 4), locale: try row.decode(atIndex: 5),
+                createdAt: try row.decode(atIndex: 6), expiresAt: try row.decode(atIndex: 7),
+                maxViews: try row.decode(atIndex: 8), deliverAfter: try row.decode(atIndex: 9),
+                partCount: try row.decode(atIndex: 10), supersedes: try row.decode(atIndex: 11),
+                verify: try row.decode(atIndex: 12))
+        }
     }
 
     /// How many failed attempts were made with this token since `since`.

@@ -14,8 +14,8 @@ extension VaultDatabase {
         // Read (and decode) the candidates outside the write lock, which the worker's per-mail
         // commits need; then claim them in a short write transaction that skips any row
         // another pass claimed, or a revoke cancelled, in between.
-        let candidates = try reader.read { db in
-            try OutboxMailRecord.fetchAll(
+        let rows = try reader.read { db in
+            try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT o.* FROM outbox o LEFT JOIN grants g ON g.id = o.grant_id
@@ -25,7 +25,11 @@ extension VaultDatabase {
                         """),
                 arguments: [now, limit])
         }
-        guard !candidates.isEmpty else { return OutboxClaim(mails: [], considered: 0) }
+        // A row that does not decode is reported once and marked failed, so no pass claims
+        // it again and the rest of the queue goes on (`retract outbox` shows it).
+        let (candidates, unreadable) = UnreadableRows.decodeEach(rows, table: "outbox") { try OutboxMailRecord(row: $0) }
+        if !unreadable.isEmpty { try markUnreadableMailFailed(unreadable) }
+        guard !candidates.isEmpty else { return OutboxClaim(mails: [], considered: unreadable.count) }
         let claimed = try writeDeliveryRecord { db in
             let claim = try db.cachedStatement(
                 sql: """
@@ -41,6 +45,18 @@ extension VaultDatabase {
             }
         }
         return OutboxClaim(mails: claimed, considered: candidates.count)
+    }
+
+    /// Takes mails whose rows do not decode out of the queue: state `failed`, with the
+    /// reason in `last_error`.
+    private func markUnreadableMailFailed(_ ids: [String]) throws {
+        try writer.write { db in
+            for id in ids {
+                try db.execute(
+                    sql: "UPDATE outbox SET state = 'failed', claimed_at = NULL, last_error = ? WHERE id = ?",
+                    arguments: [VaultError.unreadableRow(table: "outbox", key: id).description, id])
+            }
+        }
     }
 
     /// Runs `work` in one write transaction that does not checkpoint the WAL, for the outbox
@@ -81,10 +97,13 @@ extension VaultDatabase {
     /// Every mail not yet delivered or cancelled (queued, sending, retrying, failed), oldest first.
     public func pendingMail() throws -> [OutboxMailRecord] {
         try reader.read { db in
-            try OutboxMailRecord
-                .filter(["queued", "sending", "retrying", "failed"].contains(OutboxMailRecord.Columns.state))
-                .order(OutboxMailRecord.Columns.createdAt)
-                .fetchAll(db)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM outbox WHERE state IN ('queued', 'sending', 'retrying', 'failed')
+                    ORDER BY created_at
+                    """)
+            return UnreadableRows.decodeEach(rows, table: "outbox") { try OutboxMailRecord(row: $0) }.values
         }
     }
 
@@ -127,13 +146,16 @@ extension VaultDatabase {
     /// one query.
     public func linkMail(messageID: String) throws -> [String: OutboxMailRecord] {
         try reader.read { db in
-            let rows = try OutboxMailRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM outbox WHERE rfc_message_id IN
-                    (SELECT notification_message_id FROM grants WHERE message_id = ?)
-                    """,
-                arguments: [messageID])
+            let rows = UnreadableRows.decodeEach(
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM outbox WHERE rfc_message_id IN
+                        (SELECT notification_message_id FROM grants WHERE message_id = ?)
+                        """,
+                    arguments: [messageID]),
+                table: "outbox"
+            ) { try OutboxMailRecord(row: $0) }.values
             return Dictionary(rows.map { ($0.rfcMessageId, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }
@@ -141,8 +163,9 @@ extension VaultDatabase {
     /// Every outbox row of a message.
     public func outboxMail(messageID: String) throws -> [OutboxMailRecord] {
         try reader.read { db in
-            try OutboxMailRecord.filter(OutboxMailRecord.Columns.messageId == messageID)
-                .order(OutboxMailRecord.Columns.createdAt).fetchAll(db)
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE message_id = ? ORDER BY created_at", arguments: [messageID])
+            return UnreadableRows.decodeEach(rows, table: "outbox") { try OutboxMailRecord(row: $0) }.values
         }
     }
 

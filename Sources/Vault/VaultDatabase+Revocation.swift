@@ -26,14 +26,14 @@ extension VaultDatabase {
                 """,
             arguments: [messageID])
         while let row = try grants.next() {
-            let id: Int64 = row[0]
-            // The schema's CHECK admits only to, cc and bcc.
-            let kind = GrantRecord.Kind(rawValue: row[2]) ?? .bcc
-            index[id] = states.count
-            states.append(
-                .init(
-                    grantID: id, recipient: row[1], kind: kind, notificationMessageID: row[3], revokedAt: row[4],
-                    firstOpenedAt: row[5], notification: nil))
+            let state = try UnreadableRows.decode(row, table: "grants") { row in
+                RevocationTransaction.GrantState(
+                    grantID: try row.decode(atIndex: 0), recipient: try row.decode(atIndex: 1),
+                    kind: try UnreadableRows.enumValue(row, atIndex: 2), notificationMessageID: try row.decode(atIndex: 3),
+                    revokedAt: try row.decode(atIndex: 4), firstOpenedAt: try row.decode(atIndex: 5), notification: nil)
+            }
+            index[state.grantID] = states.count
+            states.append(state)
         }
         // A grant has one notification; should there be more, the oldest decides, as a
         // revocation has always read it.
@@ -45,9 +45,12 @@ extension VaultDatabase {
                 """,
             arguments: [messageID])
         while let row = try notifications.next() {
-            let id: Int64 = row[0]
-            let state: String = row[1]
-            if let position = index[id] { states[position].notification = OutboxMailRecord.State(rawValue: state) }
+            // An unreadable notification state decides like a missing notification.
+            let id: Int64? = try? row.decode(atIndex: 0)
+            let state: String? = try? row.decode(atIndex: 1)
+            if let id, let position = index[id] {
+                states[position].notification = state.flatMap(OutboxMailRecord.State.init(rawValue:))
+            }
         }
         return states
     }

@@ -34,7 +34,8 @@ extension VaultDatabase {
     /// Every account, oldest first.
     public func senders() throws -> [SenderRecord] {
         try reader.read { db in
-            try SenderRecord.order(SenderRecord.Columns.createdAt, SenderRecord.Columns.address).fetchAll(db)
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM senders ORDER BY created_at, address")
+            return UnreadableRows.decodeEach(rows, table: "senders") { try SenderRecord(row: $0) }.values
         }
     }
 
@@ -91,7 +92,10 @@ extension VaultDatabase {
     /// The session whose cookie hashes to `idHash`, with its account.
     public func webSession(idHash: Data) throws -> (session: WebSessionRecord, sender: SenderRecord)? {
         try reader.read { db in
-            guard let session = try WebSessionRecord.filter(WebSessionRecord.Columns.idHash == idHash).fetchOne(db),
+            // A session row that does not decode is no session: the sender signs in again.
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM web_sessions WHERE id_hash = ?", arguments: [idHash]),
+                let session = UnreadableRows.decodeEach([row], table: "web_sessions", { try WebSessionRecord(row: $0) })
+                    .values.first,
                 let sender = try SenderRecord.fetchOne(db, key: session.sender)
             else { return nil }
             return (session, sender)

@@ -12,6 +12,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
         case dataDirectoryUnusable
         case messageNotFound
         case partFileUnusable
+        case unreadableRow
     }
 
     private let code: Code
@@ -67,6 +68,17 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
     public static func partFileUnusable(_ path: String, reason: String) -> VaultError {
         .init(.partFileUnusable, "cannot use sealed part file \(path): \(reason)")
     }
+
+    /// A stored row holds a value that does not decode (an empty date, an unknown state):
+    /// the vault was changed outside Retract or by an old bug.
+    public static func unreadableRow(table: String, key: String) -> VaultError {
+        .init(
+            .unreadableRow,
+            "row \(key) of the vault's \(table) table cannot be read (a value in it does not decode); restore it from a backup or remove the row")
+    }
+
+    /// Whether this is an `unreadableRow` error.
+    public var isUnreadableRow: Bool { code == .unreadableRow }
 
     public static func == (lhs: VaultError, rhs: VaultError) -> Bool { lhs.code == rhs.code }
 }

@@ -34,8 +34,8 @@ struct SendCommand: AsyncParsableCommand {
             let draft = Draft(
                 from: from, to: to, cc: cc, bcc: bcc, subject: subject, body: text,
                 attachments: attach.map { URL(fileURLWithPath: $0) },
-                expiresIn: try DurationText.seconds(expires, option: "--expires"), maxViews: maxViews,
-                delay: try delay.map { try DurationText.seconds($0, option: "--delay") }, locale: locale,
+                expiresIn: try DurationText.seconds(expires, option: "--expires", bounds: .expiry), maxViews: maxViews,
+                delay: try delay.map { try DurationText.seconds($0, option: "--delay", bounds: .delay) }, locale: locale,
                 strict: strict, verify: verify)
             let receipt = try await service.send(draft)
             await service.transport.closeConnections()

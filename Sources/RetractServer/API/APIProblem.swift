@@ -185,9 +185,10 @@ extension APIProblem {
 
     /// CLI options and the API fields that carry the same value, longest first.
     private static let optionFields: [(String, String)] = [
+        ("--replace-subject", "replacement.subject"), ("--replace-attach", "replacement.attachments"),
         ("--replace-body", "replacement.body"), ("--max-views", "max_views"), ("--recipient", "recipients"),
         ("--expires", "expires"), ("--subject", "subject"), ("--locale", "locale"), ("--notify", "notify"),
-        ("--reason", "reason"), ("--delay", "delay"), ("--body", "body"), ("--from", "from"), ("--bcc", "bcc"),
+        ("--reason", "reason"), ("--attach", "attachment"), ("--delay", "delay"), ("--body", "body"), ("--from", "from"), ("--bcc", "bcc"),
         ("--cc", "cc"), ("--to", "to"),
     ]
 }

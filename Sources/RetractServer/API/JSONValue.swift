@@ -1,4 +1,5 @@
 import Foundation
+import RetractCore
 
 /// A parsed JSON document, kept as a tree so every field can be checked by name.
 ///
@@ -135,11 +136,16 @@ struct JSONFields {
     }
 
     /// A duration: a string like `7d` (as the CLI takes) or a number of seconds.
-    func duration(_ key: String) throws(APIProblem) -> TimeInterval? {
+    func duration(_ key: String, bounds: DurationText.Bounds) throws(APIProblem) -> TimeInterval? {
         switch members[key] {
         case nil, .null?: return nil
-        case .number(let value)? where value >= 0 && value.rounded() == value: return value
-        case .string(let text)?: return try MessageForm.duration(text, field: name(key))
+        case .number(let value)?:
+            do {
+                return try DurationText.seconds(number: value, option: name(key), bounds: bounds)
+            } catch {
+                throw .invalidField(name(key), error.description)
+            }
+        case .string(let text)?: return try MessageForm.duration(text, field: name(key), bounds: bounds)
         case let other?:
             throw .invalidField(
                 name(key),

@@ -43,9 +43,9 @@ struct MessageForm {
         bcc = try json.strings("bcc")
         subject = try json.string("subject")
         body = try json.string("body")
-        expires = try json.duration("expires")
+        expires = try json.duration("expires", bounds: .expiry)
         maxViews = try json.integer("max_views")
-        delay = try json.duration("delay")
+        delay = try json.duration("delay", bounds: .delay)
         locale = try json.string("locale")
         verify = try json.bool("verify") ?? false
         strict = try json.bool("strict") ?? false
@@ -81,8 +81,8 @@ struct MessageForm {
         case "bcc": bcc.append(value)
         case "subject": subject = try once(subject, value)
         case "body": body = try once(body, value)
-        case "expires": expires = try once(expires, try Self.duration(value, field: field))
-        case "delay": delay = try once(delay, try Self.duration(value, field: field))
+        case "expires": expires = try once(expires, try Self.duration(value, field: field, bounds: .expiry))
+        case "delay": delay = try once(delay, try Self.duration(value, field: field, bounds: .delay))
         case "locale": locale = try once(locale, value)
         case "max_views":
             guard let number = Int(value.trimmingCharacters(in: .whitespaces)) else {
@@ -141,11 +141,11 @@ struct MessageForm {
             recipients: named)
     }
 
-    /// A duration as the CLI takes it (`30s`, `15m`, `12h`, `7d`, `2w`, `0`) or plain seconds.
-    static func duration(_ text: String, field: String) throws(APIProblem) -> TimeInterval {
-        if let seconds = Int(text.trimmingCharacters(in: .whitespaces)), seconds >= 0 { return TimeInterval(seconds) }
+    /// A duration as the CLI takes it (`30s`, `15m`, `12h`, `7d`, `2w`, `0`) or plain seconds,
+    /// within `bounds`.
+    static func duration(_ text: String, field: String, bounds: DurationText.Bounds) throws(APIProblem) -> TimeInterval {
         do {
-            return try DurationText.seconds(text, option: field)
+            return try DurationText.seconds(text, option: field, bounds: bounds, bareSeconds: true)
         } catch {
             throw .invalidField(field, APIProblem.apiWording(error.description).1)
         }
