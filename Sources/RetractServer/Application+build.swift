@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import RetractCore
 
@@ -39,6 +40,9 @@ public func devMailboxDirectory(_ configuration: RetractConfiguration, host: Str
 }
 
 /// Builds the whole application: HTTP server plus the outbox worker.
+///
+/// The server runs under `arguments.connectionLimits`: idle, head and body deadlines and
+/// the per-address cap on each connection, the total cap on accepting new ones.
 public func buildApplication(
     _ arguments: some ServerArguments, service: RetractService, logger: Logger = Logger(label: "retract"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -46,9 +50,13 @@ public func buildApplication(
     let devMailbox = devMailboxDirectory(service.configuration, host: arguments.host)
     try service.releaseAllClaims()
     let router = try await buildRouter(service: service, devMailbox: devMailbox)
+    let limits = arguments.connectionLimits
     return Application(
         router: router,
-        configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: "retract"),
+        server: .retract(limits),
+        configuration: .init(
+            address: .hostname(arguments.host, port: arguments.port), serverName: "retract",
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
         services: [OutboxDeliveryService(service: service, interval: .seconds(1))],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? arguments.port) },
         logger: logger)

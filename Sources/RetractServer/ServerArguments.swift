@@ -4,4 +4,10 @@ public protocol ServerArguments: Sendable {
     var host: String { get }
     /// Port to bind; 0 picks a free one.
     var port: Int { get }
+    /// Timeouts and caps of the HTTP connections; the defaults unless given.
+    var connectionLimits: HTTPConnectionLimits { get }
+}
+
+extension ServerArguments {
+    public var connectionLimits: HTTPConnectionLimits { HTTPConnectionLimits() }
 }

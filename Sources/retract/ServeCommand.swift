@@ -6,7 +6,7 @@ import RetractCore
 import RetractServer
 
 /// `retract serve`: the reader pages, the API and the outbox worker.
-struct ServeCommand: AsyncParsableCommand, ServerArguments {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the HTTP service and the outbox worker.")
 
@@ -28,9 +28,11 @@ struct ServeCommand: AsyncParsableCommand, ServerArguments {
                 configuration.publicURL = "http://\(host):\(port)"
             }
             let logger = CommandLogger.make(level: .info)
+            let limits = try Self.connectionLimits()
             let service = try RetractService.open(configuration, logger: logger)
             let host = self.host
-            let app = try await buildApplication(self, service: service, logger: logger) { port in
+            let arguments = ServeArguments(host: host, port: port, connectionLimits: limits)
+            let app = try await buildApplication(arguments, service: service, logger: logger) { port in
                 FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
             }
             try await app.runService()

@@ -1,0 +1,45 @@
+import Foundation
+import RetractCore
+import RetractServer
+
+extension ServeCommand {
+    /// The HTTP connection limits the environment sets, each a one-line error naming the
+    /// variable when it is not acceptable (docs/operations.md).
+    static func connectionLimits() throws -> HTTPConnectionLimits {
+        var limits = HTTPConnectionLimits()
+        if let timeout = try timeout("RETRACT_HTTP_IDLE_TIMEOUT") { limits.idleTimeout = timeout }
+        if let timeout = try timeout("RETRACT_HTTP_HEADER_TIMEOUT") { limits.headerTimeout = timeout }
+        if let timeout = try timeout("RETRACT_HTTP_BODY_TIMEOUT") { limits.bodyTimeout = timeout }
+        if let text = Environment.value("RETRACT_HTTP_MIN_BODY_RATE") {
+            guard let rate = RetractConfiguration.byteSize(text) else {
+                throw RetractError.invalidInput(
+                    "RETRACT_HTTP_MIN_BODY_RATE \(text.debugDescription) is not a size per second; use bytes or a number with K or M, like 1K")
+            }
+            limits.minimumBodyRate = rate
+        }
+        if let count = try Environment.count("RETRACT_HTTP_MAX_CONNECTIONS", in: 1...1_000_000) {
+            limits.maxConnections = count
+        }
+        if let count = try Environment.count("RETRACT_HTTP_MAX_CONNECTIONS_PER_CLIENT", in: 1...1_000_000) {
+            limits.maxConnectionsPerClient = count
+        }
+        return limits
+    }
+
+    /// A timeout of at least one second and at most a day.
+    private static func timeout(_ name: String) throws -> Duration? {
+        guard let text = Environment.value(name) else { return nil }
+        let seconds = try DurationText.seconds(text, option: name)
+        guard seconds >= 1, seconds <= 86_400 else {
+            throw RetractError.invalidInput("\(name) \(text.debugDescription) must be from 1s to 1d")
+        }
+        return .seconds(seconds)
+    }
+}
+
+/// What `retract serve` hands the server: its address and the connection limits.
+struct ServeArguments: ServerArguments {
+    var host: String
+    var port: Int
+    var connectionLimits: HTTPConnectionLimits
+}

@@ -1,0 +1,341 @@
+import Foundation
+import RetractCore
+import RetractServer
+import RetractTestSupport
+import ServiceLifecycle
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The HTTP connection limits of `retract serve`, proven over real loopback connections that
+/// the test drives byte by byte (no HTTP client in between), with short limits configured.
+/// Nothing here asserts a duration: each test waits, with generous bounds, for the server to
+/// close (or answer) a connection, and fails if that never happens.
+@Suite("HTTP connection limits over real loopback connections", .serialized)
+struct HTTPConnectionLimitsLiveTests {
+    struct Arguments: ServerArguments {
+        var host = "127.0.0.1"
+        var port = 0
+        var connectionLimits: HTTPConnectionLimits
+    }
+
+    /// Limits that no test reaches unless it means to: one each test shortens.
+    static func roomyLimits() -> HTTPConnectionLimits {
+        var limits = HTTPConnectionLimits()
+        limits.idleTimeout = .seconds(120)
+        limits.headerTimeout = .seconds(120)
+        limits.bodyTimeout = .seconds(120)
+        return limits
+    }
+
+    /// Runs `body` against the application `retract serve` builds, listening on a free port.
+    /// `token` is the API token of a sender added for the purpose.
+    static func withServer(
+        _ limits: HTTPConnectionLimits, bench given: TestBench? = nil,
+        _ body: @Sendable (_ port: Int, _ token: String) async throws -> Void
+    ) async throws {
+        let bench = try given ?? TestBench()
+        let token = try bench.service.addSender(address: "api-client@corp.test", name: nil).token
+        let (ports, announce) = AsyncStream.makeStream(of: Int.self)
+        let app = try await buildApplication(Arguments(connectionLimits: limits), service: bench.service) { port in
+            announce.yield(port)
+        }
+        let services = ServiceGroup(configuration: .init(services: [app], logger: app.logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw RawConnection.Failure("the server never listened") }
+            do {
+                try await body(port, token)
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            await services.triggerGracefulShutdown()
+        }
+    }
+
+    static let healthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+    @Test("a connection idle after its answers is closed after the idle timeout; while in use it is kept")
+    func idleConnectionIsClosed() async throws {
+        var limits = Self.roomyLimits()
+        limits.idleTimeout = .seconds(1)
+        try await Self.withServer(limits) { port, _ in
+            let connection = try await RawConnection.open(port: port)
+            for _ in 0..<2 {
+                try await connection.send(Self.healthz)
+                let answer = try await connection.receive(until: "{\"status\":\"ok\"}", within: 30)
+                #expect(answer.hasPrefix("HTTP/1.1 200"))
+            }
+            #expect(try await connection.closedByServer(within: 30))
+        }
+    }
+
+    @Test("a request head sent one byte at a time is cut off at the header timeout, unanswered")
+    func slowHeadIsCutOff() async throws {
+        var limits = Self.roomyLimits()
+        limits.headerTimeout = .seconds(1)
+        try await Self.withServer(limits) { port, _ in
+            let connection = try await RawConnection.open(port: port)
+            // 80 bytes at four a second: 20 s, far past the 1 s the head may take.
+            let head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: \(String(repeating: "a", count: 40))\r\n\r\n"
+            let result = try await connection.dribble(head, pause: 0.25)
+            #expect(result.closedAfter < head.utf8.count, "the whole head went through")
+            #expect(!result.received.contains("HTTP/1.1"))
+        }
+    }
+
+    @Test("a request body slower than the minimum rate is cut off after the body timeout, unanswered")
+    func slowBodyIsCutOff() async throws {
+        var limits = Self.roomyLimits()
+        limits.bodyTimeout = .seconds(1)
+        limits.minimumBodyRate = 1000
+        try await Self.withServer(limits) { port, token in
+            let body = #"{"to":["bob@partner.test"],"subject":"S","body":"\#(String(repeating: "b", count: 60))"}"#
+            let head =
+                "POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            // At full speed the same request is answered.
+            let quick = try await RawConnection.open(port: port)
+            try await quick.send(head + body)
+            #expect(try await quick.receive(until: "\r\n\r\n", within: 30).hasPrefix("HTTP/1.1 201"))
+            // A byte every quarter second (4 bytes/s, below 1,000) is cut off long before its end.
+            let slow = try await RawConnection.open(port: port)
+            try await slow.send(head)
+            let result = try await slow.dribble(body, pause: 0.25)
+            #expect(result.closedAfter < body.utf8.count, "the whole body went through")
+            #expect(!result.received.contains("HTTP/1.1"))
+        }
+    }
+
+    @Test("connections beyond the per-address cap are closed unanswered; other addresses are served; a closed one frees its place")
+    func perClientCap() async throws {
+        var limits = Self.roomyLimits()
+        limits.maxConnectionsPerClient = 2
+        try await Self.withServer(limits) { port, _ in
+            var held: [RawConnection] = []
+            for _ in 0..<2 {
+                let connection = try await RawConnection.open(port: port)
+                try await connection.send(Self.healthz)
+                #expect(try await connection.receive(until: "{\"status\":\"ok\"}", within: 30).hasPrefix("HTTP/1.1 200"))
+                held.append(connection)
+            }
+            // The third from 127.0.0.1 is closed without an answer …
+            let third = try await RawConnection.open(port: port)
+            try? await third.send(Self.healthz)
+            #expect(try await third.closedByServer(within: 30))
+            // … while 127.0.0.2 is served.
+            let other = try await RawConnection.open(port: port, from: "127.0.0.2")
+            try await other.send(Self.healthz)
+            #expect(try await other.receive(until: "{\"status\":\"ok\"}", within: 30).hasPrefix("HTTP/1.1 200"))
+            // Once one of the two closes, 127.0.0.1 gets a connection again.
+            held.removeFirst().close()
+            var served = false
+            for _ in 0..<100 where !served {
+                let again = try await RawConnection.open(port: port)
+                try? await again.send(Self.healthz)
+                served = (try? await again.receive(until: "{\"status\":\"ok\"}", within: 30))?.hasPrefix("HTTP/1.1 200") == true
+                if !served { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(served)
+        }
+    }
+
+    @Test("beyond the total cap a new connection waits, unanswered, until an open one closes")
+    func totalCap() async throws {
+        var limits = Self.roomyLimits()
+        limits.maxConnections = 2
+        try await Self.withServer(limits) { port, _ in
+            let first = try await RawConnection.open(port: port, from: "127.0.0.1")
+            let second = try await RawConnection.open(port: port, from: "127.0.0.2")
+            for connection in [first, second] {
+                try await connection.send(Self.healthz)
+                #expect(try await connection.receive(until: "{\"status\":\"ok\"}", within: 30).hasPrefix("HTTP/1.1 200"))
+            }
+            // The kernel completes the third connection's handshake, but the server does not accept it.
+            let third = try await RawConnection.open(port: port, from: "127.0.0.3")
+            try await third.send(Self.healthz)
+            // A full round trip on an accepted connection, sent after the third's request …
+            try await second.send(Self.healthz)
+            #expect(try await second.receive(until: "{\"status\":\"ok\"}", within: 30).hasPrefix("HTTP/1.1 200"))
+            // … and still nothing for the third. (Absence needs a window: a server without the
+            // cap answers /healthz in milliseconds, so a second of silence shows the wait; a
+            // server with the cap never fails this however slow the machine.)
+            #expect(try await third.silent(for: 1))
+            first.close()
+            #expect(try await third.receive(until: "{\"status\":\"ok\"}", within: 30).hasPrefix("HTTP/1.1 200"))
+        }
+    }
+}
+
+/// A TCP connection driven by the test: blocking socket calls, each run off Swift's
+/// cooperative pool so the server's own tasks keep their threads.
+final class RawConnection: @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    private let fd: Int32
+    private var isClosed = false
+
+    private init(fd: Int32) {
+        self.fd = fd
+    }
+
+    deinit { close() }
+
+    /// Connects to 127.0.0.1:`port` from the loopback address `source`.
+    static func open(port: Int, from source: String = "127.0.0.1") async throws -> RawConnection {
+        try await offPool {
+            #if canImport(Glibc)
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #else
+                let fd = socket(AF_INET, SOCK_STREAM, 0)
+            #endif
+            guard fd >= 0 else { throw Failure("socket: \(errno)") }
+            let connection = RawConnection(fd: fd)
+            var local = Self.address(source, port: 0)
+            var remote = Self.address("127.0.0.1", port: port)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw Failure("bind \(source): \(errno)") }
+            let connected = withUnsafePointer(to: &remote) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard connected == 0 else { throw Failure("connect: \(errno)") }
+            return connection
+        }
+    }
+
+    private static func address(_ ip: String, port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, ip, &address.sin_addr)
+        return address
+    }
+
+    /// Sends all of `text`; throws when the server has closed the connection.
+    func send(_ text: String) async throws {
+        let bytes = Array(text.utf8)
+        try await Self.offPool {
+            var sent = 0
+            while sent < bytes.count {
+                let count = bytes[sent...].withUnsafeBytes { Self.sendBytes(self.fd, $0) }
+                guard count > 0 else { throw Failure("send: \(errno)") }
+                sent += count
+            }
+        }
+    }
+
+    private static func sendBytes(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        #if canImport(Glibc)
+            Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+        #else
+            Darwin.send(fd, bytes.baseAddress, bytes.count, 0)
+        #endif
+    }
+
+    /// What one wait for input found.
+    enum Input {
+        case bytes([UInt8])
+        case closed
+        case nothing
+    }
+
+    /// Waits up to `seconds` for input (blocking; call it off the pool).
+    private func wait(_ seconds: Double) -> Input {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(seconds * 1000)) > 0 else { return .nothing }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 ? .bytes(Array(buffer[..<count])) : .closed
+    }
+
+    /// Reads until the text received contains `marker`; throws when the server closes first
+    /// or `seconds` pass without it.
+    func receive(until marker: String, within seconds: Double) async throws -> String {
+        try await Self.offPool {
+            var received: [UInt8] = []
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end {
+                switch self.wait(0.1) {
+                case .bytes(let bytes):
+                    received += bytes
+                    let text = String(decoding: received, as: UTF8.self)
+                    if text.contains(marker) { return text }
+                case .closed: throw Failure("closed by the server after \(String(decoding: received, as: UTF8.self).debugDescription)")
+                case .nothing: continue
+                }
+            }
+            throw Failure("no \(marker.debugDescription) within \(seconds) s")
+        }
+    }
+
+    /// Whether the server closes the connection within `seconds` (whatever it sends first).
+    func closedByServer(within seconds: Double) async throws -> Bool {
+        try await Self.offPool {
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end {
+                if case .closed = self.wait(0.1) { return true }
+            }
+            return false
+        }
+    }
+
+    /// Whether nothing at all (no byte, no close) arrives for `seconds`.
+    func silent(for seconds: Double) async throws -> Bool {
+        try await Self.offPool {
+            if case .nothing = self.wait(seconds) { return true }
+            return false
+        }
+    }
+
+    /// Sends `text` a byte at a time, `pause` seconds apart, until the server closes the
+    /// connection: how many bytes went out before it did (all of them if it never did), and
+    /// what the server sent meanwhile.
+    func dribble(_ text: String, pause: Double) async throws -> (closedAfter: Int, received: String) {
+        try await Self.offPool {
+            var received: [UInt8] = []
+            let bytes = Array(text.utf8)
+            for index in bytes.indices {
+                let sent = bytes[index...index].withUnsafeBytes { Self.sendBytes(self.fd, $0) }
+                guard sent == 1 else { return (index, String(decoding: received, as: UTF8.self)) }
+                switch self.wait(pause) {
+                case .bytes(let more): received += more
+                case .closed: return (index + 1, String(decoding: received, as: UTF8.self))
+                case .nothing: break
+                }
+            }
+            // Every byte went out: give the server the chance to answer.
+            if case .bytes(let more) = self.wait(5) { received += more }
+            return (bytes.count, String(decoding: received, as: UTF8.self))
+        }
+    }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        #if canImport(Glibc)
+            _ = Glibc.close(fd)
+        #else
+            _ = Darwin.close(fd)
+        #endif
+    }
+
+    /// Runs blocking work on a thread of its own.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}
