@@ -40,6 +40,9 @@ public struct RetractConfiguration: Sendable {
     /// (`RETRACT_MAX_UPLOAD`; default 100 MiB); a larger request is refused with 413 and
     /// nothing is kept.
     public var maxUploadSize: Int = 100 << 20
+    /// How long the access log keeps failed and refused opens (`RETRACT_ACCESS_LOG_RETENTION`,
+    /// default 90 days); successful opens stay. Pruned by `retract serve` once an hour.
+    public var accessLogRetention: TimeInterval = 90 * 86_400
 
     /// The embedded defaults, relative to the current directory.
     public init(

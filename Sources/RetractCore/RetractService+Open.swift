@@ -134,13 +134,14 @@ extension RetractService {
             tokenHash: tokenHash.bytes, failuresSince: at.addingTimeInterval(-Self.failureWindow), client: client,
             clientSince: at.addingTimeInterval(-Self.openClientWindow), envelope: envelope)
         let lookup = read?.grant
+        // A limited link or client is refused from the counts already stored, and nothing is
+        // written: otherwise every refused attempt would add a row and take the write lock,
+        // and one client could grow the vault without bound.
         if (read?.failedAttempts ?? 0) >= Self.failedAttemptLimit {
-            await log(lookup, tokenHash, at, .tooManyAttempts)
             throw .tooManyAttempts(retryAfter: Int(Self.failureWindow))
         }
         // The per-client limit (scope `open-client` of the rate-limit events), on the count read above.
         if let client, !client.isEmpty, (read?.clientFailures ?? 0) >= Self.openClientFailureLimit {
-            await log(lookup, tokenHash, at, .tooManyAttempts)
             throw .tooManyAttempts(retryAfter: Int(Self.openClientWindow))
         }
         guard let lookup else {
@@ -151,17 +152,17 @@ extension RetractService {
         }
         let grant = lookup.grant
         if let revokedAt = grant.revokedAt {
-            await log(lookup, tokenHash, at, .revoked)
+            await logRefusal(lookup, tokenHash, at, .revoked)
             throw .revoked(at: revokedAt, reason: grant.revokeReason, replaced: grant.replacementMessageId != nil)
         }
         if let expiresAt = lookup.message.expiresAt, expiresAt <= at {
-            await log(lookup, tokenHash, at, .expired)
+            await logRefusal(lookup, tokenHash, at, .expired)
             throw .expired(at: expiresAt)
         }
         if let maxViews = lookup.message.maxViews, grant.views >= maxViews {
             let recentlyOpened = grant.lastOpenedAt.map { at.timeIntervalSince($0) < Self.attachmentWindow } ?? false
             if !(forAttachment && recentlyOpened) {
-                await log(lookup, tokenHash, at, .viewsExhausted)
+                await logRefusal(lookup, tokenHash, at, .viewsExhausted)
                 throw .viewsExhausted
             }
         }
@@ -189,6 +190,22 @@ extension RetractService {
             try await checkVerification(lookup, token: token, code: code, client: client, at: at)
         }
         return (lookup, dataKey, read?.envelopePart)
+    }
+
+    /// `log` for a refusal that needs no key (revoked, expired, views used up): written at
+    /// most once per token and result in `failureWindow`.
+    ///
+    /// Why: these are answered before the key is checked and count toward no limit, so
+    /// anyone who knows a token could otherwise add a row (and take the write lock) per
+    /// request for as long as they liked. One row per quarter hour still tells the sender
+    /// that the link was tried; pruning removes it after the retention.
+    func logRefusal(_ lookup: GrantLookup?, _ tokenHash: TokenHash, _ at: Date, _ result: AccessEventRecord.Result)
+        async
+    {
+        let recorded = try? await vault.hasAccessEvent(
+            tokenHash: tokenHash.bytes, result: result, since: at.addingTimeInterval(-Self.failureWindow))
+        guard recorded != true else { return }
+        await log(lookup, tokenHash, at, result)
     }
 
     /// The same work a wrong key costs, against a grant that does not exist.

@@ -182,6 +182,16 @@ extension VaultDatabase {
             // open or sign-in, the very requests an attacker can send in bulk.
             try db.create(index: "rate_limit_events_age", on: "rate_limit_events", columns: ["at"])
         }
+        migrator.registerMigration("v8-access-log-retention") { db in
+            // Failed and refused opens are pruned after RETRACT_ACCESS_LOG_RETENTION; this
+            // partial index holds only those rows, by age, so the pruning query reads neither
+            // the whole table nor the successful opens that stay.
+            try db.execute(
+                sql: """
+                    CREATE INDEX access_events_prunable ON access_events(at)
+                    WHERE result NOT IN ('opened', 'attachment')
+                    """)
+        }
         return migrator
     }
 }

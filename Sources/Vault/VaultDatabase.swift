@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import Logging
+import Synchronization
 
 /// The vault's database: owns the connection, runs the migrations, and offers only
 /// intention-named operations that keep the vault's invariants.
@@ -15,6 +17,9 @@ public struct VaultDatabase: Sendable {
     /// A second connection to the same file that only runs checkpoints, so they never hold
     /// up a commit on `writer` (see `checkpointAside()`); nil for a vault in memory.
     let checkpointer: DatabaseQueue?
+    /// Whether a revocation committed but its TRUNCATE checkpoint could not run yet (see
+    /// `checkpointAfterRevocation()`); shared by every copy of this value.
+    let owedCheckpoint: OwedCheckpoint
 
     /// SQLite's automatic checkpoint threshold (its default, in pages), restored after the
     /// outbox worker's commits, which turn it off.
@@ -28,7 +33,9 @@ public struct VaultDatabase: Sendable {
     public init(_ writer: any DatabaseWriter, parts: SealedPartStore? = nil) throws {
         self.writer = writer
         self.checkpointer =
-            writer is DatabasePool ? try DatabaseQueue(path: writer.path, configuration: Self.configuration) : nil
+            writer is DatabasePool
+            ? try DatabaseQueue(path: writer.path, configuration: Self.checkpointerConfiguration) : nil
+        self.owedCheckpoint = OwedCheckpoint()
         self.parts =
             try parts
             ?? SealedPartStore(
@@ -93,6 +100,19 @@ public struct VaultDatabase: Sendable {
     /// A read-only view for queries.
     public var reader: any DatabaseReader { writer }
 
+    /// The checkpoint connection's settings: the vault's, with a short busy timeout, so one
+    /// TRUNCATE attempt waits at most `checkpointBusyTimeout` for readers and writers.
+    static var checkpointerConfiguration: Configuration {
+        var config = configuration
+        config.busyMode = .timeout(checkpointBusyTimeout)
+        return config
+    }
+
+    /// How long one TRUNCATE attempt waits for readers and writers to leave the WAL.
+    static let checkpointBusyTimeout: TimeInterval = 0.25
+    /// How long `checkpointTruncating()` keeps trying in all before it gives up.
+    static let checkpointPatience: TimeInterval = 2
+
     /// The path of the database file, nil in memory.
     public var path: String? {
         writer.path == ":memory:" || writer.path.isEmpty ? nil : writer.path
@@ -115,30 +135,80 @@ public struct VaultDatabase: Sendable {
         }
     }
 
-    /// Moves every WAL frame into the database file and truncates the WAL.
-    ///
-    /// Run after a revocation commits, so destroyed key material is not left in old WAL
-    /// frames.
+    /// Moves every WAL frame into the database file and truncates the WAL; throws the last
+    /// SQLITE_BUSY when that could not be done within `checkpointPatience` (about 2 s).
     ///
     /// Runs on the checkpoint connection, so it waits for a `checkpointAside()` of this
     /// process instead of colliding with it. SQLite lets one checkpoint run at a time and
-    /// answers a second one SQLITE_BUSY at once, without waiting, so a checkpoint that
-    /// another process (a `retract serve` beside a `retract revoke`) happens to be running is
-    /// waited out: tried again every 20 ms for up to 5 s. The revocation must not end with
-    /// its destroyed key material still in the WAL.
+    /// answers a second one SQLITE_BUSY at once, and a TRUNCATE also waits (up to
+    /// `checkpointBusyTimeout` per attempt) for readers still using the WAL; so it is tried
+    /// again every 20 ms until the patience runs out. Bounded on purpose: a reader that holds
+    /// its snapshot for minutes must not hold the caller's thread as long.
     public func checkpointTruncating() throws {
         guard let checkpointer else { return }
-        var attempts = 0
+        let deadline = Date().addingTimeInterval(Self.checkpointPatience)
         while true {
             do {
                 try checkpointer.writeWithoutTransaction { db in
                     _ = try db.checkpoint(.truncate)
                 }
                 return
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempts < 250 {
-                attempts += 1
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
                 Thread.sleep(forTimeInterval: 0.02)
             }
         }
     }
 }
+
+    /// The TRUNCATE checkpoint after a revocation committed: best effort, never an error.
+    ///
+    /// The revocation is done when it commits (its key material is gone from the database);
+    /// the checkpoint only moves the old WAL frames that still hold it out of the WAL file.
+    /// When it cannot run within its patience (a long reader, another process's checkpoint),
+    /// that is logged and owed: `settleOwedCheckpoint()`, which the outbox worker calls on
+    /// every pass, tries again. Returns whether the WAL was truncated.
+    @discardableResult
+    func checkpointAfterRevocation() -> Bool {
+        do {
+            try checkpointTruncating()
+            owedCheckpoint.settle()
+            return true
+        } catch {
+            owedCheckpoint.owe()
+            Self.logger.warning(
+                "the WAL could not be truncated after a revocation; it is retried on the next pass",
+                metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Whether a revocation's TRUNCATE checkpoint is still owed.
+    public var owesTruncatingCheckpoint: Bool { owedCheckpoint.isOwed }
+
+    /// Runs an owed TRUNCATE checkpoint once, without waiting for readers beyond one
+    /// attempt; returns whether none is owed afterwards.
+    @discardableResult
+    public func settleOwedCheckpoint() -> Bool {
+        guard owedCheckpoint.isOwed, let checkpointer else { return true }
+        do {
+            try checkpointer.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+            }
+            owedCheckpoint.settle()
+            Self.logger.info("the owed WAL checkpoint ran")
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    static let logger = Logger(label: "retract.vault")
+}
+
+/// A flag shared by the copies of one `VaultDatabase`: a revocation's checkpoint is owed.
+final class OwedCheckpoint: Sendable {
+    private let owed = Atomic(false)
+
+    var isOwed: Bool { owed.load(ordering: .acquiring) }
+    func owe() { owed.store(true, ordering: .releasing) }
+    func settle() { owed.store(false, ordering: .releasing) }

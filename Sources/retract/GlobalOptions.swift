@@ -41,6 +41,10 @@ struct GlobalOptions: ParsableArguments {
         if let base = Environment.value("RETRACT_RETRY_BASE") {
             configuration.retryBaseDelay = max(1, try DurationText.seconds(base, option: "RETRACT_RETRY_BASE"))
         }
+        if let retention = Environment.value("RETRACT_ACCESS_LOG_RETENTION") {
+            configuration.accessLogRetention = try DurationText.seconds(
+                retention, option: "RETRACT_ACCESS_LOG_RETENTION")
+        }
         if let giveUp = Environment.value("RETRACT_RETRY_GIVE_UP") {
             configuration.deliveryGiveUpAfter = try DurationText.seconds(giveUp, option: "RETRACT_RETRY_GIVE_UP")
         }

@@ -69,4 +69,65 @@ struct CheckpointTests {
         try vault.checkpointTruncating()
         #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
     }
+
+    /// A message with one live grant, stored in `vault`; returns the grant's id.
+    func storeMessage(_ vault: VaultDatabase, id: String) throws -> Int64 {
+        let message = MessageRecord(
+            id: id, sender: "alice@corp.test", senderName: nil, sealedSubject: Data([1]), subjectKid: "k",
+            locale: "en", createdAt: Date(), expiresAt: nil, maxViews: nil, deliverAfter: Date(), partCount: 1)
+        let grant = GrantRecord(
+            messageId: id, tokenHash: Data(repeating: 7, count: 32), recipient: "bob@partner.test", kind: .to,
+            shareKid: "k", sealedShare: Data([9]), wrappedDek: Data([8]), notificationMessageId: "<n@x>")
+        let stored = try vault.storeSealedMessage(message, grants: [NewGrant(grant: grant, notification: nil)]) {
+            writer in
+            try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
+            try writer.appendChunk(partIndex: 0, chunkIndex: 0, ciphertext: [1])
+            try writer.finishPart(0, chunkCount: 1, plaintextSize: 0)
+        }
+        return try #require(stored.first?.id)
+    }
+
+    @Test("a committed revocation reports success while a reader keeps the WAL from being truncated, and the owed checkpoint runs once it can")
+    func revocationSucceedsWhileTheCheckpointStaysBusy() throws {
+        // Given a stored message, and another connection's reader holding a snapshot that
+        // uses the WAL (so no TRUNCATE checkpoint can finish)
+        let (vault, directory) = try freshVault()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let id = "00112233445566778899aabbccddeeff"
+        let grantID = try storeMessage(vault, id: id)
+        let other = try DatabaseQueue(path: try #require(vault.path))
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let ended = DispatchSemaphore(value: 0)
+        Thread {
+            try? other.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM grants")
+                holding.signal()
+                release.wait()
+            }
+            ended.signal()
+        }.start()
+        holding.wait()
+
+        // When the message is revoked
+        let revoked = try vault.revoke(messageID: id) { tx in
+            try tx.revokeGrants([grantID], at: Date(), reason: nil, replacementMessageID: nil)
+        }
+
+        // Then the revocation reports success, is committed, and owes its checkpoint
+        #expect(revoked == 1)
+        #expect(try vault.grants(messageID: id).first?.revokedAt != nil)
+        #expect(vault.owesTruncatingCheckpoint)
+
+        // When the reader ends and the owed checkpoint is settled
+        release.signal()
+        ended.wait()
+        let settled = vault.settleOwedCheckpoint()
+
+        // Then the WAL is empty and nothing is owed any more
+        #expect(settled)
+        #expect(!vault.owesTruncatingCheckpoint)
+        let wal = directory.appendingPathComponent(VaultDatabase.fileName + "-wal").path
+        #expect(try FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int == 0)
+    }
 }
