@@ -97,9 +97,6 @@ public struct VaultDatabase: Sendable {
         return config
     }
 
-    /// A read-only view for queries.
-    public var reader: any DatabaseReader { writer }
-
     /// The checkpoint connection's settings: the vault's, with a short busy timeout, so one
     /// TRUNCATE attempt waits at most `checkpointBusyTimeout` for readers and writers.
     static var checkpointerConfiguration: Configuration {
@@ -112,6 +109,9 @@ public struct VaultDatabase: Sendable {
     static let checkpointBusyTimeout: TimeInterval = 0.25
     /// How long `checkpointTruncating()` keeps trying in all before it gives up.
     static let checkpointPatience: TimeInterval = 2
+
+    /// A read-only view for queries.
+    public var reader: any DatabaseReader { writer }
 
     /// The path of the database file, nil in memory.
     public var path: String? {
@@ -158,7 +158,6 @@ public struct VaultDatabase: Sendable {
             }
         }
     }
-}
 
     /// The TRUNCATE checkpoint after a revocation committed: best effort, never an error.
     ///
@@ -212,3 +211,4 @@ final class OwedCheckpoint: Sendable {
     var isOwed: Bool { owed.load(ordering: .acquiring) }
     func owe() { owed.store(true, ordering: .releasing) }
     func settle() { owed.store(false, ordering: .releasing) }
+}
