@@ -1,21 +1,66 @@
 import Dispatch
-import Sodium
+import Synchronization
 
-/// Runs Argon2id (≈0.1 s and 64 MiB each) one at a time on a queue of its own.
+/// Runs Argon2id (≈0.1 s and 64 MiB each) at most `lanes` at a time, off the Swift
+/// concurrency pool.
 ///
-/// Off the Swift concurrency pool, so a sign-in does not stall the tasks serving other
-/// requests on a small machine; one at a time, so a burst of sign-ins queues up instead of
-/// asking for 64 MiB per request at once.
+/// Off the pool, so a sign-in does not stall the tasks serving other requests on a small
+/// machine; two at a time, so one slow verification does not hold up every other sign-in
+/// while a burst still asks for at most 128 MiB at once; at most `maximumWaiting` waiting,
+/// so a flood of sign-ins is answered at once (busy) instead of queueing for minutes. Rate
+/// limits are checked before a call gets here (`RetractService.signIn`): a limited attempt
+/// costs no hash and no place in the line.
 enum PasswordWork {
-    private static let queue = DispatchQueue(label: "retract.password-work", qos: .userInitiated)
+    /// Verifications that run at once.
+    static let lanes = 2
+    /// Calls that may wait for a lane; one more is refused.
+    static let maximumWaiting = 32
 
-    /// Runs `body` (which verifies a password) on the queue, after every earlier call ended.
-    ///
-    /// A sign-in checks its rate limits, verifies and records a failure inside one call,
-    /// so concurrent guesses cannot all pass the limit check before any of them is counted.
-    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
+    private static let queue = DispatchQueue(
+        label: "retract.password-work", qos: .userInitiated, attributes: .concurrent)
+    private static let admission = Mutex(Admission())
+
+    private struct Admission {
+        var running = 0
+        var waiting: [CheckedContinuation<Bool, Never>] = []
+    }
+
+    /// Runs `body` (which verifies a password) on a free lane, after the calls waiting
+    /// before it; nil, without running it, when `maximumWaiting` calls already wait.
+    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
+        guard await admit() else { return nil }
+        let result = await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }
         }
+        release()
+        return result
+    }
+
+    /// Takes a lane, waiting in line for one; false when the line is full.
+    private static func admit() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let admitted: Bool? = admission.withLock { state in
+                if state.running < lanes {
+                    state.running += 1
+                    return true
+                }
+                guard state.waiting.count < maximumWaiting else { return false }
+                state.waiting.append(continuation)
+                return nil
+            }
+            if let admitted { continuation.resume(returning: admitted) }
+        }
+    }
+
+    /// Hands the lane to the first waiting call, or frees it.
+    private static func release() {
+        let next = admission.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.running -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume(returning: true)
     }
 }

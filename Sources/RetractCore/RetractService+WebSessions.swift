@@ -21,26 +21,61 @@ extension RetractService {
     /// Signs a sender in with their password and starts a web session.
     ///
     /// Refused with `tooManyAttempts` once the account has 5 failures, or the client address
-    /// 20, in the last 15 minutes (checked before the password, counted in the vault so the
-    /// limit survives a restart). An unknown address costs the same Argon2id verification
-    /// as a known one (against a dummy hash) and gives the same answer as a wrong password.
-    /// A nil `client` (a request context without a peer, as in router tests) skips the
-    /// per-client limit rather than sharing one bucket that anyone could fill for everybody.
+    /// 20, in the last 15 minutes (counted in the vault so the limit survives a restart).
+    /// The limits are checked, and the attempt counted as a failure, in one transaction
+    /// before the password is hashed: a limited attempt costs no Argon2id and no place in
+    /// `PasswordWork`'s line, and concurrent guesses cannot all pass the check before any is
+    /// counted; a successful sign-in takes its count back. An unknown address costs the same
+    /// Argon2id verification as a known one (against a dummy hash) and gives the same answer
+    /// as a wrong password. When `PasswordWork`'s line is full the answer is
+    /// `tooManyAttempts(retryAfter: 1)` and nothing is counted. A nil `client` (a request
+    /// context without a peer, as in router tests) skips the per-client limit rather than
+    /// sharing one bucket that anyone could fill for everybody.
     public func signIn(address: String, password: String, client: String?) async throws(SignInFailure) -> WebSignIn {
         let at = now()
         let accountSubject = address.trimmingCharacters(in: .whitespaces).lowercased()
         let limiter = rateLimiter
-        let outcome = await PasswordWork.run { [self] in
-            checkedCredentials(
-                accountSubject: accountSubject, password: password, client: client, at: at, limiter: limiter)
+        var limits = [
+            RateLimiter.Limit(
+                scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
+                window: Self.signInWindow)
+        ]
+        if let client {
+            limits.append(
+                RateLimiter.Limit(
+                    scope: Self.signInClientScope, subject: client, limit: Self.signInLimitPerClient,
+                    window: Self.signInWindow))
         }
-        let record = try outcome.get()
+        let attempt: RateLimiter.Attempt
+        do {
+            attempt = try limiter.begin(limits, now: at)
+        } catch {
+            logger.error("sign-in rate limit unreadable", metadata: ["error": "\(error)"])
+            throw .invalidCredentials
+        }
+        if case .refused(let retryAfter) = attempt { throw .tooManyAttempts(retryAfter: retryAfter) }
+
+        let record = try? vault.sender(address: accountSubject)
+        let stored = record?.passwordHash
+        let verified = await PasswordWork.run {
+            PasswordHash.verify(password, against: stored ?? Self.dummyPasswordHash) && stored != nil
+        }
+        guard let verified else {
+            try? limiter.withdraw(attempt)
+            logger.notice("sign-in refused: too many at once", metadata: ["client": "\(client ?? "unknown")"])
+            throw .tooManyAttempts(retryAfter: 1)
+        }
+        guard let record, verified else {
+            logger.notice("sign-in refused", metadata: ["client": "\(client ?? "unknown")"])
+            throw .invalidCredentials
+        }
 
         let secret = Random.bytes(32)
         let cookieValue = Base64URL.encode(secret)
         do {
             try vault.insertWebSession(
                 WebSessionRecord(idHash: Data(Self.sessionIDHash(secret)), sender: record.address, at: at))
+            try limiter.withdraw(attempt)
             try await limiter.reset(scope: Self.signInAccountScope, subject: accountSubject)
             _ = try vault.deleteWebSessions(lastSeenBefore: at.addingTimeInterval(-configuration.sessionIdleTimeout))
         } catch {
@@ -49,45 +84,6 @@ extension RetractService {
         }
         logger.info("signed in", metadata: ["sender": "\(record.address)"])
         return WebSignIn(account: SenderAccount(record), cookieValue: cookieValue, csrfToken: Self.csrfToken(secret))
-    }
-
-    /// Checks the limits, verifies the password and counts a failure, with no suspension in
-    /// between (it runs on `PasswordWork`'s queue, one sign-in at a time).
-    private func checkedCredentials(
-        accountSubject: String, password: String, client: String?, at: Date, limiter: RateLimiter
-    ) -> Result<SenderRecord, SignInFailure> {
-        do {
-            let waits = [
-                try limiter.retryAfterNow(
-                    scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
-                    window: Self.signInWindow, now: at),
-                try client.flatMap {
-                    try limiter.retryAfterNow(
-                        scope: Self.signInClientScope, subject: $0, limit: Self.signInLimitPerClient,
-                        window: Self.signInWindow, now: at)
-                },
-            ].compactMap { $0 }
-            if let wait = waits.max() { return .failure(.tooManyAttempts(retryAfter: wait)) }
-        } catch {
-            logger.error("sign-in rate limit unreadable", metadata: ["error": "\(error)"])
-            return .failure(.invalidCredentials)
-        }
-        let record = try? vault.sender(address: accountSubject)
-        let stored = record?.passwordHash
-        let matches = PasswordHash.verify(password, against: stored ?? Self.dummyPasswordHash) && stored != nil
-        guard let record, matches else {
-            do {
-                try limiter.recordFailureNow(scope: Self.signInAccountScope, subject: accountSubject, at: at)
-                if let client {
-                    try limiter.recordFailureNow(scope: Self.signInClientScope, subject: client, at: at)
-                }
-            } catch {
-                logger.error("sign-in failure not recorded", metadata: ["error": "\(error)"])
-            }
-            logger.notice("sign-in refused", metadata: ["client": "\(client ?? "unknown")"])
-            return .failure(.invalidCredentials)
-        }
-        return .success(record)
     }
 
     /// How stale a session's recorded activity may get before a request writes it again.

@@ -112,6 +112,78 @@ struct SenderSignInTests {
         #expect(elsewhere.account.address == "alice@corp.test")
     }
 
+    /// Runs `count` password verifications that each signal `entered`, then wait (up to
+    /// 30 s, so a regression fails instead of hanging) for `release`; whether each was released.
+    func blockLanes(_ count: Int, entered: DispatchSemaphore, release: DispatchSemaphore) -> Task<[Bool], Never> {
+        Task {
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<count {
+                    group.addTask {
+                        await PasswordWork.run {
+                            entered.signal()
+                            return release.wait(timeout: .now() + 30) == .success
+                        } ?? false
+                    }
+                }
+                var released: [Bool] = []
+                for await result in group { released.append(result) }
+                return released
+            }
+        }
+    }
+
+    @Test("two password verifications run at the same time")
+    func twoVerificationsAtOnce() async {
+        // Given two verifications that each wait for the other to have started
+        let started = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+
+        // When both are run
+        let met = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<2 {
+                group.addTask {
+                    await PasswordWork.run {
+                        started[index].signal()
+                        return started[1 - index].wait(timeout: .now() + 30) == .success
+                    } ?? false
+                }
+            }
+            var all: [Bool] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+
+        // Then each saw the other one running
+        #expect(met == [true, true])
+    }
+
+    @Test("a client at its limit is refused at once, without a verification and without waiting for those running")
+    func limitedClientCostsNoVerification() async throws {
+        // Given a client with 20 failed sign-ins
+        let bench = try benchWithAlice()
+        for index in 1...RetractService.signInLimitPerClient {
+            _ = await failure { () throws(SignInFailure) in
+                try await bench.service.signIn(
+                    address: "nobody\(index)@corp.test", password: "wrong password", client: "192.0.2.77")
+            }
+        }
+        // and both verification lanes busy until the test lets them go
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let blockers = blockLanes(2, entered: entered, release: release)
+        for _ in 0..<2 { _ = entered.wait(timeout: .now() + 30) }
+
+        // When the client tries once more, with the right password
+        let refused = await failure { () throws(SignInFailure) in
+            try await bench.service.signIn(address: "alice@corp.test", password: Self.password, client: "192.0.2.77")
+        }
+        release.signal()
+        release.signal()
+
+        // Then it was refused while both lanes were still held: it needed none of them
+        #expect(refused == .tooManyAttempts(retryAfter: 15 * 60))
+        #expect(await blockers.value == [true, true])
+    }
+
     @Test("a session lives while used and ends after sessionIdleTimeout without a request")
     func idleExpiry() async throws {
         let bench = try benchWithAlice()
