@@ -9,9 +9,16 @@ extension RetractService {
     /// recipient's notification; delivers at once when there is no undo window.
     ///
     /// Everything that can be wrong with the input (addresses, header characters, files,
-    /// strict findings) is checked before the vault is touched, and the vault write is one
-    /// transaction: a failed send leaves nothing stored and nothing queued.
+    /// strict findings) is checked before the vault is touched; the parts are sealed outside
+    /// any transaction and the rows committed in one short one (`storeSealedMessage`): a
+    /// failed send leaves nothing stored and nothing queued.
     public func send(_ draft: Draft) async throws -> SendReceipt {
+        try await send(draft, whileSealing: {})
+    }
+
+    /// `send(_:)` that runs `whileSealing` after the attachments are sealed and before the
+    /// envelope is: a moment inside the sealing, which tests use to write meanwhile.
+    func send(_ draft: Draft, whileSealing: () -> Void) async throws -> SendReceipt {
         let plan = try prepare(draft)
         let createdAt = now()
         let messageID = MessageID.random()
@@ -65,6 +72,7 @@ extension RetractService {
                     infos.append(
                         AttachmentInfo(index: index, name: attachment.name, size: size, mediaType: attachment.mediaType))
                 }
+                whileSealing()
                 let envelope = Envelope(
                     subject: draft.subject, from: plan.sender.address, fromName: plan.sender.displayName,
                     sentAt: createdAt, bodyText: draft.body, to: plan.visibleTo, cc: plan.visibleCc,

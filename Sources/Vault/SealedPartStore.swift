@@ -13,10 +13,12 @@ import Seal
 /// non-final chunk is `sealedChunkSize` (65,553) bytes, so chunk `i` starts at
 /// `i * sealedChunkSize` and the last chunk is whatever follows the last full one. The
 /// header, chunk count and size stay in the part's `sealed_parts` row; a file without a row
-/// is an orphan (a send that crashed before its commit) and is removed when the vault opens.
+/// is an orphan (a crash between the rename and the commit) and is removed when the vault
+/// opens, as is a staging file whose process is gone (a send that crashed while sealing).
 ///
-/// Files are created `0600` in a `0700` directory, written once, fsynced (file and
-/// directory) before the transaction that inserts their rows commits, and unlinked after the
+/// Files are created `0600` in a `0700` directory under a staging name, written once and
+/// fsynced outside any transaction, renamed to their names inside the transaction that
+/// inserts their rows (the directory fsynced before it commits), and unlinked after the
 /// transaction that deletes the rows commits. Unlinking without overwriting is enough: the
 /// chunks are sealed under a data key whose wrapped copies are destroyed first
 /// (cryptographic erasure, docs/threat-model.md).
@@ -83,6 +85,37 @@ public final class SealedPartStore: Sendable {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Self.error(path, "cannot create") }
         return Output(fd: fd, path: path)
+    }
+
+    /// The suffix of a staging file: `<message id>.<part>.<pid>.sealing`.
+    static let stagingSuffix = ".sealing"
+
+    /// The staging path of part `part` of message `messageID` for this process: where it is
+    /// sealed before the transaction that stores it renames it to `path(messageID:part:)`.
+    public func stagingPath(messageID: String, part: Int) throws -> String {
+        try path(messageID: messageID, part: part) + ".\(getpid())" + Self.stagingSuffix
+    }
+
+    /// Creates a staging file for writing (replacing a leftover).
+    func createStaging(path: String) throws -> Output {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Self.error(path, "cannot create") }
+        return Output(fd: fd, path: path)
+    }
+
+    /// Renames a staged file to its part's name (same directory, so atomic).
+    func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw Self.error(from, "cannot rename") }
+    }
+
+    /// Whether `name` is a staging file that no running process is writing: its process is
+    /// gone, or it is this process's and was left before this vault was opened.
+    static func isStaleStagingFile(_ name: String) -> Bool? {
+        guard name.hasSuffix(stagingSuffix) else { return nil }
+        let fields = name.dropLast(stagingSuffix.count).split(separator: ".")
+        guard fields.count == 3, let pid = pid_t(fields[2]), pid > 0 else { return true }
+        if pid == getpid() { return true }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// Fsyncs the directory, so created (or unlinked) names are durable.
@@ -263,11 +296,13 @@ public final class SealedPartStore: Sendable {
         }
     }
 
-    /// Unlinks every file whose name is not in `keep`; returns how many it removed.
+    /// Unlinks every part file whose name is not in `keep`, and every stale staging file
+    /// (`isStaleStagingFile`); a staging file of a running process is left alone, since that
+    /// process is sealing a send into it. Returns how many it removed.
     @discardableResult
     func removeFiles(except keep: Set<String>) throws -> Int {
         var removed = 0
-        for name in try fileNames() where !keep.contains(name) {
+        for name in try fileNames() where !keep.contains(name) && Self.isStaleStagingFile(name) != false {
             if unlink(directory.appendingPathComponent(name).path) == 0 { removed += 1 }
         }
         if removed > 0 { try syncDirectory() }

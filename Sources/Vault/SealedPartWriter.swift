@@ -1,24 +1,23 @@
 import Foundation
 import GRDB
 
-/// Stores the parts of one message inside the transaction that stores the message.
+/// Seals the parts of one message into staged files, before (and outside) the write
+/// transaction that stores the message.
 ///
-/// Handed to the sealing closure of `VaultDatabase.storeSealedMessage`: `beginPart` inserts
-/// the part's row (header) and creates its file in the `SealedPartStore`, the chunks are
-/// appended to the file, and `finishPart` fsyncs and closes the file and records the chunk
-/// count and size. The transaction fsyncs the parts directory before it commits; if it
-/// fails, every file it created is removed, so a failure anywhere leaves nothing stored.
+/// Handed to the sealing closure of `VaultDatabase.storeSealedMessage`: `beginPart` creates
+/// the part's staging file (`<message id>.<part>.<pid>.sealing`) and keeps its header, the
+/// chunks are appended to the file, and `finishPart` fsyncs and closes it and keeps the
+/// chunk count and size. None of it touches the database, so sealing 100 MiB holds no lock
+/// another sender's revoke would wait for. The transaction then inserts the `sealed_parts`
+/// rows and renames the staged files to their names (`PartFileJournal.insertStagedParts`);
+/// if anything fails, every file is removed, so a failure leaves nothing stored.
 public struct SealedPartWriter {
-    let db: Database
     let messageID: String
     let files: PartFileJournal
 
-    /// Starts part `index` with its secretstream header: inserts its row and creates its file.
+    /// Starts part `index` with its secretstream header: creates its staging file.
     public func beginPart(_ index: Int, header: [UInt8]) throws {
-        try SealedPartRecord(
-            messageId: messageID, partIndex: index, header: Data(header), chunkCount: 1, plaintextSize: 0
-        ).insert(db)
-        try files.create(messageID: messageID, part: index)
+        try files.create(messageID: messageID, part: index, header: header)
     }
 
     /// The file of part `index` (begun, not yet finished), for appending chunks from another
@@ -36,45 +35,84 @@ public struct SealedPartWriter {
         try output.append(ciphertext)
     }
 
-    /// Fsyncs and closes the file of part `index` and records how many chunks and plaintext
+    /// Fsyncs and closes the file of part `index` and keeps how many chunks and plaintext
     /// bytes it holds.
     public func finishPart(_ index: Int, chunkCount: Int, plaintextSize: Int64) throws {
-        try files.finish(messageID: messageID, part: index)
-        try db.execute(
-            sql: "UPDATE sealed_parts SET chunk_count = ?, plaintext_size = ? WHERE message_id = ? AND part_index = ?",
-            arguments: [chunkCount, plaintextSize, messageID, index])
+        try files.finish(messageID: messageID, part: index, chunkCount: chunkCount, plaintextSize: plaintextSize)
     }
 }
 
-/// The part files one write transaction creates and deletes, so they can be made durable
-/// before it commits, removed if it fails, and unlinked after it commits.
+/// The part files one store or revocation creates and deletes: sealed into staging files
+/// first, renamed to their names inside the write transaction that inserts their rows, made
+/// durable before it commits, removed if anything fails, and unlinked after a commit that
+/// deleted their rows.
 final class PartFileJournal {
     let store: SealedPartStore
-    private var open: [String: SealedPartStore.Output] = [:]
-    private var created: [String] = []
+    /// A part sealed (or being sealed) into its staging file.
+    private struct Staged {
+        var messageID: String
+        var part: Int
+        var header: [UInt8]
+        var stagingPath: String
+        var output: SealedPartStore.Output?
+        var chunkCount = 0
+        var plaintextSize: Int64 = 0
+    }
+    private var staged: [Staged] = []
+    /// Staged parts already inserted and renamed (their final paths), inside a transaction.
+    private var placed: [String] = []
     private var doomed: [(messageID: String, parts: [Int])] = []
 
     init(store: SealedPartStore) {
         self.store = store
     }
 
-    func create(messageID: String, part: Int) throws {
-        let path = try store.path(messageID: messageID, part: part)
-        guard open[path] == nil else { throw VaultError.partFileUnusable(path, reason: "part begun twice") }
-        created.append(path)
-        open[path] = try store.create(messageID: messageID, part: part)
+    private func position(messageID: String, part: Int) -> Int? {
+        staged.firstIndex { $0.messageID == messageID && $0.part == part }
+    }
+
+    func create(messageID: String, part: Int, header: [UInt8]) throws {
+        let path = try store.stagingPath(messageID: messageID, part: part)
+        guard position(messageID: messageID, part: part) == nil else {
+            throw VaultError.partFileUnusable(path, reason: "part begun twice")
+        }
+        staged.append(Staged(messageID: messageID, part: part, header: header, stagingPath: path, output: nil))
+        staged[staged.count - 1].output = try store.createStaging(path: path)
     }
 
     func output(messageID: String, part: Int) throws -> SealedPartStore.Output {
-        let path = try store.path(messageID: messageID, part: part)
-        guard let output = open[path] else { throw VaultError.partFileUnusable(path, reason: "part not begun") }
+        guard let index = position(messageID: messageID, part: part), let output = staged[index].output else {
+            throw VaultError.partFileUnusable(
+                SealedPartStore.fileName(messageID: messageID, part: part), reason: "part not begun")
+        }
         return output
     }
 
-    func finish(messageID: String, part: Int) throws {
+    func finish(messageID: String, part: Int, chunkCount: Int, plaintextSize: Int64) throws {
         let output = try output(messageID: messageID, part: part)
         try output.syncAndClose()
-        open[output.path] = nil
+        let index = position(messageID: messageID, part: part)!
+        staged[index].output = nil
+        staged[index].chunkCount = chunkCount
+        staged[index].plaintextSize = plaintextSize
+    }
+
+    /// Inside the write transaction: inserts the rows of the parts staged since the last
+    /// call and renames their files to their names. Every part must be finished.
+    func insertStagedParts(_ db: Database) throws {
+        for part in staged {
+            guard part.output == nil else {
+                throw VaultError.partFileUnusable(part.stagingPath, reason: "part not finished")
+            }
+            try SealedPartRecord(
+                messageId: part.messageID, partIndex: part.part, header: Data(part.header),
+                chunkCount: part.chunkCount, plaintextSize: part.plaintextSize
+            ).insert(db)
+            let path = try store.path(messageID: part.messageID, part: part.part)
+            try store.rename(part.stagingPath, to: path)
+            placed.append(path)
+        }
+        staged = []
     }
 
     /// Marks the files of a message's parts for unlinking once the transaction commits.
@@ -82,23 +120,25 @@ final class PartFileJournal {
         doomed.append((messageID, parts))
     }
 
-    /// Run last inside the transaction: every created file must be finished, and the
-    /// directory is fsynced so their names survive a crash once the rows commit.
+    /// Run last inside the transaction: every staged part must have been inserted, and the
+    /// directory is fsynced so the renamed names survive a crash once the rows commit.
     func prepareCommit() throws {
-        if let path = open.keys.first { throw VaultError.partFileUnusable(path, reason: "part not finished") }
-        if !created.isEmpty { try store.syncDirectory() }
+        if let part = staged.first { throw VaultError.partFileUnusable(part.stagingPath, reason: "part not stored") }
+        if !placed.isEmpty { try store.syncDirectory() }
     }
 
     /// After the transaction committed: unlinks the files of deleted parts.
     func committed() {
+        placed = []
         for (messageID, parts) in doomed { store.remove(messageID: messageID, parts: parts) }
         if !doomed.isEmpty { try? store.syncDirectory() }
     }
 
-    /// After the transaction failed: removes every file it created.
+    /// After a failure (sealing or the transaction): removes every file it created.
     func rolledBack() {
-        for output in open.values { output.close() }
-        open = [:]
-        store.remove(paths: created)
+        for part in staged { part.output?.close() }
+        store.remove(paths: staged.map(\.stagingPath) + placed)
+        staged = []
+        placed = []
     }
 }

@@ -2,21 +2,25 @@ import Foundation
 import GRDB
 
 extension VaultDatabase {
-    /// Stores a sealed message, its parts, its grants and their notifications in one
-    /// transaction: either all of it is in the vault afterwards, or none of it.
+    /// Stores a sealed message, its parts, its grants and their notifications: either all of
+    /// it is in the vault afterwards, or none of it.
     ///
-    /// `writeParts` seals and writes the parts through the writer it is given; it runs inside
-    /// the transaction, so a thrown error (an unreadable attachment, say) rolls back all, and
-    /// the part files it created are removed. The part files are fsynced, and the parts
-    /// directory too, before the transaction commits.
+    /// `writeParts` seals and writes the parts through the writer it is given, before and
+    /// outside the write transaction, into staging files (fsynced); a thrown error (an
+    /// unreadable attachment, say) removes them and stores nothing. Then one short
+    /// transaction inserts the rows and renames the staged files to their names, and fsyncs
+    /// the parts directory before it commits. So a large send holds the write lock for
+    /// milliseconds, not for the seconds its sealing takes, and another sender's revoke does
+    /// not wait for it.
     @discardableResult
     public func storeSealedMessage(
         _ message: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
         let files = PartFileJournal(store: parts)
         do {
+            try writeParts(SealedPartWriter(messageID: message.id, files: files))
             let stored = try writer.write { db in
-                let stored = try Self.insertSealedMessage(message, grants: grants, in: db, files: files, writeParts: writeParts)
+                let stored = try Self.insertSealedMessage(message, grants: grants, in: db, files: files) { _ in }
                 try files.prepareCommit()
                 return stored
             }
@@ -28,12 +32,15 @@ extension VaultDatabase {
         }
     }
 
+    /// Inserts a message, its staged parts (sealing them first by `writeParts`, inside the
+    /// caller's transaction, when it does anything), its grants and their notifications.
     static func insertSealedMessage(
         _ message: MessageRecord, grants: [NewGrant], in db: Database, files: PartFileJournal,
         writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
         try message.insert(db)
-        try writeParts(SealedPartWriter(db: db, messageID: message.id, files: files))
+        try writeParts(SealedPartWriter(messageID: message.id, files: files))
+        try files.insertStagedParts(db)
         var stored: [GrantRecord] = []
         for var pair in grants {
             try pair.grant.insert(db)

@@ -131,6 +131,56 @@ struct SealedPartFileTests {
         #expect(throws: VaultError.self) { try vault.openSealedPart(record) }
     }
 
+    @Test("a store whose transaction fails after its parts were sealed and renamed removes their files")
+    func failedTransactionRemovesPlacedFiles() throws {
+        // Given a file vault
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let vault = try VaultDatabase.open(directory: directory)
+        let duplicate = NewGrant(
+            grant: GrantRecord(
+                messageId: id, tokenHash: Data(repeating: 5, count: 32), recipient: "bob@partner.test", kind: .to,
+                shareKid: "k", sealedShare: Data([9]), wrappedDek: Data([8]), notificationMessageId: "<m@x>"),
+            notification: nil)
+
+        // When the parts are sealed but the transaction fails on its last rows (two grants, one token hash)
+        #expect(throws: DatabaseError.self) {
+            try vault.storeSealedMessage(message(), grants: [duplicate, duplicate]) { writer in
+                for part in 0..<2 {
+                    try writer.beginPart(part, header: [UInt8](repeating: 0, count: 24))
+                    try writer.appendChunk(partIndex: part, chunkIndex: 0, ciphertext: [UInt8](repeating: 7, count: 40))
+                    try writer.finishPart(part, chunkCount: 1, plaintextSize: 23)
+                }
+            }
+        }
+
+        // Then neither a row nor a file is left, staged or renamed
+        #expect(try vault.messages().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: vault.parts.directory.path).isEmpty)
+    }
+
+    @Test("opening the vault removes the staging files of processes that are gone and keeps a running one's")
+    func staleStagingFilesRemovedOnOpen() throws {
+        // Given staging files of a process that is gone, of this process (left before the
+        // vault was opened) and of a running one (the parent of this test process)
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try VaultDatabase.open(directory: directory)
+        let parts = directory.appendingPathComponent(SealedPartStore.directoryName)
+        var gone: pid_t = 4_194_303
+        while kill(gone, 0) == 0 || errno != ESRCH { gone -= 1 }
+        let name = { (pid: pid_t) in SealedPartStore.fileName(messageID: id, part: 1) + ".\(pid).sealing" }
+        for pid in [gone, getpid(), getppid()] {
+            try Data([1, 2, 3]).write(to: parts.appendingPathComponent(name(pid)))
+        }
+
+        // When the vault is opened again
+        let reopened = try VaultDatabase.open(directory: directory)
+
+        // Then only the running process's staging file is left
+        #expect(try FileManager.default.contentsOfDirectory(atPath: reopened.parts.directory.path) == [name(getppid())])
+    }
+
     @Test("opening the vault removes part files that have no row")
     func orphansRemovedOnOpen() throws {
         let directory = temporaryDirectory()
