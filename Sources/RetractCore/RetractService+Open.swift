@@ -99,7 +99,7 @@ extension RetractService {
             throw .damaged
         }
         guard count != .refused else {
-            await log(lookup, token.hash, at, .viewsExhausted)
+            await logRefusal(lookup, token.hash, at, .viewsExhausted)
             throw .viewsExhausted
         }
         return AttachmentDownload(
