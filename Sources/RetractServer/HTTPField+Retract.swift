@@ -6,4 +6,5 @@ extension HTTPField.Name {
     static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
     static let permissionsPolicy = Self("Permissions-Policy")!
     static let strictTransportSecurity = Self("Strict-Transport-Security")!
+    static let secFetchSite = Self("Sec-Fetch-Site")!
 }

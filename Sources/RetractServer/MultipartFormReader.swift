@@ -32,6 +32,9 @@ struct MultipartFormReader {
         case notText(String)
         /// An upload file could not be written (a server-side problem).
         case storage(UploadError)
+        /// The caller's `admitFiles` refused the fields that came before the first file
+        /// part (the web app's CSRF token); nothing of the file was stored.
+        case refused
     }
 
     /// `--` and the boundary.
@@ -64,8 +67,14 @@ struct MultipartFormReader {
     }
 
     /// Reads the whole body: text fields into the form, files into `uploads`.
-    func read(_ body: RequestBody) async throws(Failure) -> WebForm {
+    ///
+    /// `admitFiles` sees the text fields read so far when the first file part begins; when
+    /// it answers false the read ends with `.refused` before a byte of a file is stored.
+    func read(_ body: RequestBody, admitFiles: @escaping (WebForm) -> Bool = { _ in true }) async throws(Failure)
+        -> WebForm
+    {
         let parser = Parser(boundary: boundary, uploads: uploads)
+        parser.admitFiles = admitFiles
         var total = 0
         do {
             for try await chunk in body {
@@ -115,6 +124,9 @@ private final class Parser {
     var name = ""
     var content = Content.skipped
     var text: [UInt8] = []
+    /// Asked once, at the first file part, whether files may be stored.
+    var admitFiles: (WebForm) -> Bool = { _ in true }
+    var filesAdmitted = false
 
     init(boundary: [UInt8], uploads: UploadDirectory) {
         self.boundary = boundary
@@ -221,6 +233,10 @@ private final class Parser {
         self.name = name
         text = []
         let fileName = disposition["filename*"].flatMap(HeaderParameters.decodeExtended) ?? disposition["filename"]
+        if fileName != nil, !filesAdmitted {
+            guard admitFiles(form) else { throw MultipartFormReader.Failure.refused }
+            filesAdmitted = true
+        }
         if let fileName {
             // A browser's empty file input sends a part with an empty file name and no bytes.
             content = fileName.isEmpty ? .skipped : .file(try uploads.createFile(named: fileName))

@@ -134,6 +134,9 @@ struct APIController: Sendable {
                 throw APIProblem.invalidField(name, "\(name) is not UTF-8 text")
             case .storage(let failure):
                 throw failure
+            case .refused:
+                // The API admits every file (its bearer token was checked before the body).
+                throw APIProblem.malformedBody("the multipart body was refused")
             }
         }
     }

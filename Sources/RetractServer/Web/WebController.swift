@@ -5,8 +5,10 @@ import RetractCore
 /// The sender web app under `/app`: sign-in, compose → check → send, undo inside the send
 /// delay, the sent list, a message's state, revoke with a notice preview, the recall report.
 ///
-/// Every page is rendered on the server; forms post back here and each carries a CSRF
-/// token that is checked before anything else happens (403 without it). A request without
+/// Every page is rendered on the server; forms post back here. A POST that a browser marks
+/// as coming from another site (`SameOriginPolicy`) is refused with 403 before anything
+/// else; each form carries a CSRF token that is checked before anything is done or stored
+/// (403 without it; the compose form's comes before its files). A request without
 /// a live session is sent to the sign-in page. A message of another sender answers 404,
 /// exactly like a missing one.
 struct WebController<Context: RequestContext>: Sendable {
@@ -38,6 +40,10 @@ struct WebController<Context: RequestContext>: Sendable {
 
     var endpoints: RouteCollection<Context> {
         RouteCollection(context: Context.self)
+            .add(
+                middleware: SameOriginMiddleware(
+                    policy: SameOriginPolicy(publicURL: service.configuration.publicURL),
+                    refusal: { request in forbidden(viewer(request, session: nil)) }))
             .get("", use: home)
             .get("sign-in", use: signInPage)
             .post("sign-in", use: signIn)
@@ -346,11 +352,15 @@ struct WebController<Context: RequestContext>: Sendable {
         let contentType = request.headers[.contentType] ?? ""
         if let reader = MultipartFormReader(contentType: contentType, limit: maxUploadBytes, uploads: folder) {
             do {
-                form = try await reader.read(request.body)
+                // The token must come before the first file (the form's first field), so
+                // no byte of an upload is stored for a request that does not carry it.
+                let session = visit.session
+                form = try await reader.read(request.body) { session.accepts(csrfToken: $0["csrf"]) }
             } catch {
                 folder.remove()
                 switch error {
                 case .tooLarge, .fieldTooLong: return tooLarge(viewer)
+                case .refused: return forbidden(viewer)
                 default: return badForm(viewer)
                 }
             }
