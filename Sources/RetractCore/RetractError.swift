@@ -21,6 +21,7 @@ public struct RetractError: Error, Equatable, CustomStringConvertible, Sendable 
         case senderNotFound
         case weakPassword
         case tooLateToCancel
+        case notARecipient
     }
 
     /// The kind of failure.
@@ -57,6 +58,13 @@ public struct RetractError: Error, Equatable, CustomStringConvertible, Sendable 
     /// The password is too short (or absurdly long) to be accepted.
     public static func weakPassword(minimum: Int, maximum: Int) -> RetractError {
         .init(.weakPassword, "the password must be \(minimum) to \(maximum) characters long; choose a longer one")
+    }
+
+    /// A revocation names an address the message was not sent to.
+    public static func notARecipient(_ address: String, messageID: String, recipients: [String]) -> RetractError {
+        .init(
+            .notARecipient,
+            "\(address) is not a recipient of message \(messageID); its recipients are \(recipients.joined(separator: ", "))")
     }
 
     /// A notification of the message has already left (or is leaving) the outbox.

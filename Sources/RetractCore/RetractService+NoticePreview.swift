@@ -42,9 +42,7 @@ extension RetractService {
         let wanted = Set(
             request.recipients.map { ((try? MailAddress(parsing: $0))?.address ?? $0).lowercased() })
         for name in wanted where !grants.contains(where: { $0.recipient.lowercased() == name }) {
-            let known = grants.map(\.recipient).joined(separator: ", ")
-            throw RetractError.invalidInput(
-                "\(name) is not a recipient of message \(message.id); its recipients are \(known)")
+            throw RetractError.notARecipient(name, messageID: message.id, recipients: grants.map(\.recipient))
         }
         let targets = wanted.isEmpty ? grants : grants.filter { wanted.contains($0.recipient.lowercased()) }
         let linkMail = try vault.linkMail(messageID: message.id)

@@ -169,8 +169,7 @@ extension RetractService {
         for text in recipients {
             let address = (try? MailAddress(parsing: text))?.address ?? text
             guard let grant = grants.first(where: { $0.recipient.lowercased() == address.lowercased() }) else {
-                let known = grants.map(\.recipient).joined(separator: ", ")
-                throw RetractError.invalidInput("\(text) is not a recipient of message \(message.id); its recipients are \(known)")
+                throw RetractError.notARecipient(text, messageID: message.id, recipients: grants.map(\.recipient))
             }
             ids.insert(grant.grantID)
         }

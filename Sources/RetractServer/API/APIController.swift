@@ -28,8 +28,9 @@ struct APIController: Sendable {
         return routes
     }
 
-    /// Mounts the API on a router: the problem and bearer middleware, then the routes; first
-    /// clears upload folders a crash left behind.
+    /// Mounts the API on a router: the problem and bearer middleware, then the routes, then
+    /// the 405 for a method an API path does not serve; first clears upload folders a crash
+    /// left behind.
     func register(on router: Router<RetractRequestContext>) {
         UploadDirectory.removeStale(
             in: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory), olderThan: 86_400)
@@ -37,6 +38,7 @@ struct APIController: Sendable {
             .add(middleware: APIProblemMiddleware<APIRequestContext>())
             .add(middleware: BearerAuthMiddleware(service: service))
             .addRoutes(endpoints)
+        router.add(middleware: APIMethodNotAllowedMiddleware())
     }
 
     private func handler(_ route: APIRoute) -> @Sendable (Request, APIRequestContext) async throws -> Response {
@@ -60,7 +62,9 @@ struct APIController: Sendable {
         defer { uploads?.remove() }
         switch mediaType {
         case "application/json":
-            form = try MessageForm(json: try JSONFields(try await readJSON(request)))
+            let fields = try JSONFields(try await readJSON(request))
+            try fields.rejectNulls()
+            form = try MessageForm(json: fields)
         case "multipart/form-data":
             let directory = try UploadDirectory(
                 root: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory))
@@ -173,6 +177,7 @@ struct APIController: Sendable {
         }
         let fields = try JSONFields(try JSONValue.parse(Data(buffer: buffer)))
         try fields.rejectUnknown(allowed: ["recipients", "reason", "notify", "replacement"])
+        try fields.rejectNulls()
         var notify = RevokeRequest.NoticePolicy.all
         if let text = try fields.string("notify") {
             guard let policy = RevokeRequest.NoticePolicy(rawValue: text) else {
@@ -183,6 +188,7 @@ struct APIController: Sendable {
         var replacement: RevokeRequest.Replacement?
         if let object = try fields.object("replacement") {
             try object.rejectUnknown(allowed: ["subject", "body"])
+            try object.rejectNulls()
             guard let body = try object.string("body") else {
                 throw APIProblem.invalidField(
                     "replacement.body", "replacement.body is missing; give the corrected text")

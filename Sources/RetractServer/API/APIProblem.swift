@@ -151,6 +151,8 @@ extension APIProblem {
                 detail: error.description)
         case .messageNotFound:
             return .messageNotFound(messageID ?? "")
+        case .notARecipient:
+            return .recipientNotFound(error.description)
         case .tooLateToCancel:
             return .conflict(Self.apiWording(error.description).1)
         default:

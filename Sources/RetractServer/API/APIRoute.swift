@@ -28,6 +28,20 @@ enum APIRoute: CaseIterable, Sendable {
         }
     }
 
+    /// The methods the API serves at a request path, sorted, or nil when the path is none
+    /// of the API's (the methods of every route whose pattern it matches, a capture such as
+    /// `{id}` matching any one segment).
+    static func methods(atPath path: String) -> [HTTPRequest.Method]? {
+        guard path == prefix || path.hasPrefix(prefix + "/") else { return nil }
+        let segments = path.dropFirst(prefix.count).split(separator: "/")
+        let methods = allCases.filter { route in
+            let pattern = route.path.components.map(\.description)
+            return pattern.count == segments.count
+                && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }.map(\.method)
+        return methods.isEmpty ? nil : methods.sorted { $0.rawValue < $1.rawValue }
+    }
+
     /// The path below `/api/v1` in Hummingbird's syntax (`:id` captures a segment).
     var path: RouterPath {
         switch self {
