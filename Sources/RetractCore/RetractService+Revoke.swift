@@ -63,10 +63,13 @@ extension RetractService {
         let rows = decisions.map { Self.row($0, at: at, replacing: issue != nil) }
         let report = ReportRendering { [self] in try reportMail(rows: rows, settings: settings) }
         let prepared = try await renderInParallel(decisions, settings: settings)
+        let (staged, attachments) = try stageReplacementAttachments(replacement, issue: issue)
         try await afterRendering()
 
-        let recall = try vault.revoke(messageID: message.id) { tx in
-            try commitRevocation(tx, prepared: prepared, report: report, replacement: replacement, settings: settings)
+        let recall = try vault.revoke(messageID: message.id, adopting: staged) { tx in
+            try commitRevocation(
+                tx, prepared: prepared, report: report, replacement: replacement, attachments: attachments,
+                settings: settings)
         }
         logger.info(
             "message revoked",
@@ -413,7 +416,7 @@ extension RetractService {
     /// with a handful of set-based statements.
     private func commitRevocation(
         _ tx: RevocationTransaction, prepared: [PreparedGrant], report rendering: ReportRendering,
-        replacement: CheckedReplacement?, settings: RevocationSettings
+        replacement: CheckedReplacement?, attachments: [AttachmentInfo], settings: RevocationSettings
     ) throws -> RecallReport {
         var states: [Int64: RevocationTransaction.GrantState] = [:]
         for state in try tx.grantStates() { states[state.grantID] = state }
@@ -434,8 +437,8 @@ extension RetractService {
         let newGrants = fresh.compactMap(\.newGrant)
         if let replacement, let issue = settings.replacement, !newGrants.isEmpty {
             try storeReplacement(
-                replacement, id: issue.id, dataKey: issue.dataKey, grants: newGrants, original: tx.message,
-                context: settings.context, at: settings.at, expiresAt: issue.expiresAt, in: tx)
+                replacement, id: issue.id, dataKey: issue.dataKey, grants: newGrants, attachments: attachments,
+                original: tx.message, context: settings.context, at: settings.at, expiresAt: issue.expiresAt, in: tx)
         }
         try tx.cancelQueuedNotifications(grantIDs: fresh.filter(\.decision.cancels).map(\.decision.state.grantID))
         try tx.queue(fresh.compactMap(\.notice))
@@ -483,9 +486,32 @@ extension RetractService {
             mailFrom: settings.context.service.address, shared: shared)
     }
 
+    /// Seals a replacement's attachments into staging files before the revocation's write
+    /// transaction, so up to 100 MiB of sealing does not hold the write lock; the
+    /// transaction stores them with the replacement, or they are removed.
+    private func stageReplacementAttachments(
+        _ replacement: CheckedReplacement?, issue: ReplacementIssue?
+    ) throws -> (StagedParts?, [AttachmentInfo]) {
+        guard let replacement, let issue, !replacement.attachments.isEmpty else { return (nil, []) }
+        var infos: [AttachmentInfo] = []
+        let staged = try vault.stageParts(messageID: issue.id.description) { writer in
+            for (offset, attachment) in replacement.attachments.enumerated() {
+                let size = try AttachmentSealer.seal(
+                    file: attachment.url, dataKey: issue.dataKey, messageID: issue.id, partIndex: offset + 1,
+                    into: writer)
+                infos.append(
+                    AttachmentInfo(index: offset + 1, name: attachment.name, size: size, mediaType: attachment.mediaType))
+            }
+        }
+        return (staged, infos)
+    }
+
+    /// Stores the corrected message with its staged `attachments`; seals only its envelope
+    /// here, which names the recipients this transaction decided on.
     private func storeReplacement(
         _ replacement: CheckedReplacement, id: MessageID, dataKey: DataKey, grants: [NewGrant],
-        original: MessageRecord, context: NoticeContext, at: Date, expiresAt: Date, in tx: RevocationTransaction
+        attachments infos: [AttachmentInfo], original: MessageRecord, context: NoticeContext, at: Date,
+        expiresAt: Date, in tx: RevocationTransaction
     ) throws {
         let master = keys.active
         let subject = replacement.subject ?? context.subject
@@ -498,12 +524,6 @@ extension RetractService {
             supersedes: original.id, verify: original.verify)
         let visible = { (kind: GrantRecord.Kind) in grants.filter { $0.grant.kind == kind }.map(\.grant.recipient) }
         try tx.storeReplacement(record, grants: grants) { writer in
-            var infos: [AttachmentInfo] = []
-            for (offset, attachment) in replacement.attachments.enumerated() {
-                let size = try AttachmentSealer.seal(
-                    file: attachment.url, dataKey: dataKey, messageID: id, partIndex: offset + 1, into: writer)
-                infos.append(AttachmentInfo(index: offset + 1, name: attachment.name, size: size, mediaType: attachment.mediaType))
-            }
             let envelope = Envelope(
                 subject: subject, from: original.sender, fromName: original.senderName, sentAt: at,
                 bodyText: replacement.body, to: visible(.to), cc: visible(.cc), attachments: infos)

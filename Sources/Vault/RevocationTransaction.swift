@@ -140,8 +140,9 @@ public struct RevocationTransaction {
         return true
     }
 
-    /// Stores a corrected message in the same transaction (see `storeSealedMessage`); unlike a
-    /// send, its parts are sealed inside the transaction, while the write lock is held.
+    /// Stores a corrected message in the same transaction (see `storeSealedMessage`): the
+    /// parts staged before the transaction (`revoke(messageID:adopting:_:)`) and those
+    /// `writeParts` seals now (the envelope, which names the recipients decided here).
     @discardableResult
     public func storeReplacement(
         _ replacement: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
@@ -157,8 +158,13 @@ extension VaultDatabase {
     /// checkpoint that stays busy is logged and owed (`checkpointAfterRevocation()`), never
     /// reported as a failure of a revocation that happened. Part files of deleted parts are unlinked after the commit; those of
     /// a replacement are fsynced before it, and removed if the transaction fails.
-    public func revoke<T>(messageID: String, _ body: (RevocationTransaction) throws -> T) throws -> T {
-        let files = PartFileJournal(store: parts)
+    ///
+    /// `staged` holds parts sealed beforehand (`stageParts`) for a replacement the body may
+    /// store; those it does not store are removed.
+    public func revoke<T>(
+        messageID: String, adopting staged: StagedParts? = nil, _ body: (RevocationTransaction) throws -> T
+    ) throws -> T {
+        let files = staged?.adopt() ?? PartFileJournal(store: parts)
         let result: T
         do {
             result = try writer.write { db in
@@ -169,6 +175,7 @@ extension VaultDatabase {
                     throw VaultError.messageNotFound(messageID)
                 }
                 let result = try body(RevocationTransaction(db: db, files: files, message: message))
+                files.abandonUnstored()
                 try files.prepareCommit()
                 return result
             }

@@ -42,6 +42,30 @@ public struct SealedPartWriter {
     }
 }
 
+/// Parts sealed into staging files ahead of the transaction that will store them
+/// (`VaultDatabase.stageParts`, then `VaultDatabase.revoke(messageID:adopting:_:)`).
+///
+/// Files that no transaction adopted, or that its transaction did not store, are removed
+/// when this goes away, so an early return or a thrown error leaves nothing behind.
+public final class StagedParts: @unchecked Sendable {
+    let journal: PartFileJournal
+    private var adopted = false
+
+    init(journal: PartFileJournal) {
+        self.journal = journal
+    }
+
+    /// Hands the files to a transaction, which removes them or keeps them from then on.
+    func adopt() -> PartFileJournal {
+        adopted = true
+        return journal
+    }
+
+    deinit {
+        if !adopted { journal.rolledBack() }
+    }
+}
+
 /// The part files one store or revocation creates and deletes: sealed into staging files
 /// first, renamed to their names inside the write transaction that inserts their rows, made
 /// durable before it commits, removed if anything fails, and unlinked after a commit that
@@ -112,6 +136,14 @@ final class PartFileJournal {
             try store.rename(part.stagingPath, to: path)
             placed.append(path)
         }
+        staged = []
+    }
+
+    /// Removes the staged parts the transaction did not insert (a replacement that was not
+    /// stored after all).
+    func abandonUnstored() {
+        for part in staged { part.output?.close() }
+        store.remove(paths: staged.map(\.stagingPath))
         staged = []
     }
 

@@ -32,6 +32,15 @@ extension VaultDatabase {
         }
     }
 
+    /// Seals parts of message `messageID` into staging files now, outside any transaction,
+    /// for a later transaction to store (a revocation's replacement: its attachments are
+    /// sealed before the revocation takes the write lock).
+    public func stageParts(messageID: String, _ writeParts: (SealedPartWriter) throws -> Void) throws -> StagedParts {
+        let staged = StagedParts(journal: PartFileJournal(store: parts))
+        try writeParts(SealedPartWriter(messageID: messageID, files: staged.journal))
+        return staged
+    }
+
     /// Inserts a message, its staged parts (sealing them first by `writeParts`, inside the
     /// caller's transaction, when it does anything), its grants and their notifications.
     static func insertSealedMessage(
