@@ -40,7 +40,10 @@ let package = Package(
         .target(name: "Seal", dependencies: ["Sodium"], swiftSettings: strict),
         .target(
             name: "Vault",
-            dependencies: ["Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -138,9 +141,10 @@ let package = Package(
         .testTarget(
             name: "RetractServerTests",
             dependencies: [
-                "RetractServer", "RetractCore", "RetractTestSupport", "Seal", "Mail",
+                "RetractServer", "RetractCore", "RetractTestSupport", "Seal", "Mail", "Sodium",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],

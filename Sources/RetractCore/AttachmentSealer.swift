@@ -1,5 +1,6 @@
 import Foundation
 import Seal
+import Sodium
 import Vault
 
 #if canImport(Glibc)
@@ -25,8 +26,12 @@ enum AttachmentSealer {
     static let fillAhead = 2
 
     /// Seals the file at `file` as part `partIndex`; returns its plaintext size.
+    ///
+    /// With `staging`, the file is a staged upload: its `StagingCipher` nonce, then the file
+    /// enciphered; the I/O thread deciphers each slot right after reading it.
     static func seal(
-        file: URL, dataKey: DataKey, messageID: MessageID, partIndex: Int, into writer: SealedPartWriter
+        file: URL, staging: UploadStaging? = nil, dataKey: DataKey, messageID: MessageID, partIndex: Int,
+        into writer: SealedPartWriter
     ) throws -> Int64 {
         let fd = open(file.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -34,12 +39,15 @@ enum AttachmentSealer {
         }
         defer { close(fd) }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let staged = try staging.map { staging in
+            StagedInput(cipher: staging.cipher(nonce: try readNonce(fd, path: file.path)))
+        }
         let sealer = PartSealer(dataKey: dataKey, messageID: messageID, partIndex: UInt32(partIndex))
         try writer.beginPart(partIndex, header: sealer.header)
         let output = try writer.output(forPart: partIndex)
         let ring = ChunkRing(chunksPerSlot: chunksPerSlot, depth: depth, fillAhead: fillAhead)
         let io = JoinableThread(name: "retract.part-io") { [path = file.path] in
-            runIO(ring: ring, input: fd, path: path, output: output)
+            runIO(ring: ring, input: fd, staged: staged, path: path, output: output)
         }
 
         let result: (chunks: Int, bytes: Int64)
@@ -93,13 +101,18 @@ enum AttachmentSealer {
 
     /// The I/O thread's side: fills and writes slots as the ring asks until it says stop;
     /// records the first error in the ring.
-    private static func runIO(ring: ChunkRing, input: Int32, path: String, output: SealedPartStore.Output) {
+    private static func runIO(
+        ring: ChunkRing, input: Int32, staged: StagedInput?, path: String, output: SealedPartStore.Output
+    ) {
         var offset: Int64 = 0
         while true {
             switch ring.nextIOStep() {
             case .fill(let slot, let buffer):
                 do {
-                    let bytes = try fill(buffer, chunks: ring.chunksPerSlot, from: input, at: offset, path: path)
+                    let bytes = try fill(
+                        buffer, chunks: ring.chunksPerSlot, from: input, at: offset + (staged == nil ? 0 : headerBytes),
+                        path: path)
+                    staged?.decipher(buffer, bytes: bytes, at: offset, chunks: ring.chunksPerSlot)
                     offset += Int64(bytes)
                     ring.didFill(slot, bytes: bytes)
                 } catch {
@@ -148,6 +161,39 @@ enum AttachmentSealer {
                 filled += got
             }
             return filled
+        }
+    }
+
+    /// Bytes before a staged upload's content: its nonce.
+    static let headerBytes = Int64(StagingCipher.nonceBytes)
+
+    /// A staged upload's nonce, from its first bytes.
+    private static func readNonce(_ fd: Int32, path: String) throws -> [UInt8] {
+        var nonce = [UInt8](repeating: 0, count: StagingCipher.nonceBytes)
+        let got = nonce.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
+        guard got == nonce.count else {
+            throw RetractError(.attachmentUnreadable, "attachment \(path) is not a staged upload of this service")
+        }
+        return nonce
+    }
+
+    /// How the I/O thread turns a staged upload's slot back into plaintext.
+    struct StagedInput: Sendable {
+        let cipher: StagingCipher
+
+        /// Deciphers the `bytes` plaintext bytes a fill put in their chunk places of
+        /// `buffer`, which were read from plaintext offset `offset`.
+        func decipher(_ buffer: UnsafeMutableRawBufferPointer, bytes: Int, at offset: Int64, chunks: Int) {
+            let chunkSize = SealFormat.chunkSize
+            var done = 0
+            for index in 0..<chunks where done < bytes {
+                let range = ChunkRing.plaintextRange(ofChunk: index)
+                let count = min(chunkSize, bytes - done)
+                cipher.apply(
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[range.lowerBound..<(range.lowerBound + count)]),
+                    at: UInt64(offset) + UInt64(done))
+                done += count
+            }
         }
     }
 

@@ -29,6 +29,9 @@ public struct Draft: Sendable {
     /// Open only with a 6-digit code mailed to the recipient at that moment, so a forwarded
     /// link is useless without the recipient's mailbox.
     public var verify: Bool
+    /// Set when `attachments` are staged uploads (`UploadStaging`'s format: a nonce, then the
+    /// enciphered file) rather than plain files; nil for files as they are (the CLI).
+    public var stagedUploads: UploadStaging?
 
     /// A draft with the defaults of `retract send`.
     public init(

@@ -43,6 +43,12 @@ public struct RetractConfiguration: Sendable {
     /// How long the access log keeps failed and refused opens (`RETRACT_ACCESS_LOG_RETENTION`,
     /// default 90 days); successful opens stay. Pruned by `retract serve` once an hour.
     public var accessLogRetention: TimeInterval = 90 * 86_400
+    /// Most recipients (To, Cc and Bcc together) of one message (`RETRACT_MAX_RECIPIENTS`,
+    /// default 1,000); more is refused before anything is stored.
+    public var maxRecipients = 1_000
+    /// Most attachments of one message (`RETRACT_MAX_ATTACHMENTS`, default 100); an upload
+    /// with more is refused as soon as the reader meets the one too many.
+    public var maxAttachments = 100
 
     /// The embedded defaults, relative to the current directory.
     public init(

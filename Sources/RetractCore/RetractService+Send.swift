@@ -68,7 +68,7 @@ extension RetractService {
                 for (offset, attachment) in plan.attachments.enumerated() {
                     let index = offset + 1
                     let size = try AttachmentSealer.seal(
-                        file: attachment.url, dataKey: dataKey, messageID: messageID, partIndex: index, into: writer)
+                        file: attachment.url, staging: draft.stagedUploads, dataKey: dataKey, messageID: messageID, partIndex: index, into: writer)
                     infos.append(
                         AttachmentInfo(index: index, name: attachment.name, size: size, mediaType: attachment.mediaType))
                 }

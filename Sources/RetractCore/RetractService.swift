@@ -28,6 +28,8 @@ public struct RetractService: Sendable {
     /// A grant that exists nowhere, opened instead of an unknown token so that an unknown
     /// token costs the same work as a wrong key.
     let decoy: DecoyGrant
+    /// The in-memory key of staged uploads (API and web attachments waiting to be sealed).
+    public let uploadStaging = UploadStaging()
 
     /// Assembles a service from its parts.
     public init(

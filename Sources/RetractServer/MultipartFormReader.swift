@@ -32,6 +32,8 @@ struct MultipartFormReader {
         case notText(String)
         /// An upload file could not be written (a server-side problem).
         case storage(UploadError)
+        /// More file parts than `maxFiles` (`RETRACT_MAX_ATTACHMENTS`).
+        case tooManyFiles(Int)
         /// The caller's `admitFiles` refused the fields that came before the first file
         /// part (the web app's CSRF token); nothing of the file was stored.
         case refused
@@ -41,6 +43,8 @@ struct MultipartFormReader {
     let boundary: [UInt8]
     let limit: Int
     let uploads: UploadDirectory
+    /// Most file parts taken; the one after them ends the read before a byte of it is stored.
+    let maxFiles: Int
 
     /// Longest text field accepted (a message body).
     static var maxFieldBytes: Int { 1 << 20 }
@@ -49,11 +53,12 @@ struct MultipartFormReader {
 
     /// A reader for the boundary named by `contentType`, or nil when it is not
     /// `multipart/form-data` with a usable boundary.
-    init?(contentType: String, limit: Int, uploads: UploadDirectory) {
+    init?(contentType: String, limit: Int, uploads: UploadDirectory, maxFiles: Int = 100) {
         guard let boundary = Self.boundary(contentType: contentType) else { return nil }
         self.boundary = Array("--\(boundary)".utf8)
         self.limit = limit
         self.uploads = uploads
+        self.maxFiles = maxFiles
     }
 
     /// The boundary of a `multipart/form-data; boundary=…` content type (quoted or not), or
@@ -73,7 +78,7 @@ struct MultipartFormReader {
     func read(_ body: RequestBody, admitFiles: @escaping (WebForm) -> Bool = { _ in true }) async throws(Failure)
         -> WebForm
     {
-        let parser = Parser(boundary: boundary, uploads: uploads)
+        let parser = Parser(boundary: boundary, uploads: uploads, maxFiles: maxFiles)
         parser.admitFiles = admitFiles
         var total = 0
         do {
@@ -118,20 +123,23 @@ private final class Parser {
     /// CR LF and the boundary: what ends a part's content.
     let delimiter: [UInt8]
     let uploads: UploadDirectory
+    let maxFiles: Int
+    var fileCount = 0
+    /// Asked once, at the first file part, whether files may be stored.
+    var admitFiles: (WebForm) -> Bool = { _ in true }
+    var filesAdmitted = false
     var buffer: [UInt8] = []
     var state = State.preamble
     var form = WebForm()
     var name = ""
     var content = Content.skipped
     var text: [UInt8] = []
-    /// Asked once, at the first file part, whether files may be stored.
-    var admitFiles: (WebForm) -> Bool = { _ in true }
-    var filesAdmitted = false
 
-    init(boundary: [UInt8], uploads: UploadDirectory) {
+    init(boundary: [UInt8], uploads: UploadDirectory, maxFiles: Int) {
         self.boundary = boundary
         self.delimiter = [13, 10] + boundary
         self.uploads = uploads
+        self.maxFiles = maxFiles
         buffer.reserveCapacity(128 * 1024)
     }
 
@@ -239,7 +247,13 @@ private final class Parser {
         }
         if let fileName {
             // A browser's empty file input sends a part with an empty file name and no bytes.
-            content = fileName.isEmpty ? .skipped : .file(try uploads.createFile(named: fileName))
+            if fileName.isEmpty {
+                content = .skipped
+            } else {
+                fileCount += 1
+                guard fileCount <= maxFiles else { throw MultipartFormReader.Failure.tooManyFiles(maxFiles) }
+                content = .file(try uploads.createFile(named: fileName))
+            }
         } else {
             content = .text
         }

@@ -1,5 +1,6 @@
 import Foundation
 import RetractCore
+import Sodium
 
 #if canImport(Glibc)
     import Glibc
@@ -18,6 +19,8 @@ import RetractCore
 final class UploadDirectory {
     /// The request's folder.
     let url: URL
+    /// The in-memory key every file here is enciphered under.
+    let staging: UploadStaging
     private var fileCount = 0
 
     /// The upload root of a data directory, `<dataDirectory>/uploads`.
@@ -25,24 +28,21 @@ final class UploadDirectory {
         dataDirectory.appendingPathComponent("uploads")
     }
 
-    /// Creates `<root>/<random>/` (and `root` when missing).
-    init(root: URL) throws {
+    /// Creates `<root>/<random>/` (and `root` when missing); its files are staged under
+    /// `staging`.
+    init(root: URL, staging: UploadStaging) throws {
+        self.staging = staging
         try Self.makePrivateDirectory(root)
         url = root.appendingPathComponent(UUID().uuidString.lowercased())
         try Self.makePrivateDirectory(url)
     }
 
-    /// Removes request folders under `root` older than `age` that a crash or a restart left
-    /// behind (a live request's folder is young, so another process sharing the data
-    /// directory keeps its uploads).
-    static func removeStale(in root: URL, olderThan age: TimeInterval) {
+    /// Removes every request folder under `root`: at start, what a crash or a restart left
+    /// is staged under a key that died with its process, so nobody can read it any more.
+    static func removeAll(in root: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         for name in names {
-            let folder = root.appendingPathComponent(name)
-            let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date
-            if let modified, modified < Date().addingTimeInterval(-age) {
-                try? FileManager.default.removeItem(at: folder)
-            }
+            try? FileManager.default.removeItem(at: root.appendingPathComponent(name))
         }
     }
 
@@ -57,7 +57,8 @@ final class UploadDirectory {
         fileCount += 1
         let folder = url.appendingPathComponent(String(fileCount))
         try Self.makePrivateDirectory(folder)
-        return try UploadFile(url: folder.appendingPathComponent(Self.safeName(fileName)))
+        return try UploadFile(
+            url: folder.appendingPathComponent(Self.safeName(fileName)), cipher: staging.newFileCipher())
     }
 
     /// The client's file name made safe as one path component (`AttachmentName.cleaned`:
@@ -73,7 +74,8 @@ final class UploadDirectory {
 }
 
 /// One uploaded file being written: created exclusively with mode 0600, appended to chunk by
-/// chunk as the request body arrives.
+/// chunk as the request body arrives, enciphered (`StagingCipher`: the nonce first, then the
+/// bytes) so that what a crash leaves on disk is unreadable.
 ///
 /// Writes are gathered into a 64 KiB buffer, so a body that arrives in small pieces does
 /// not cost one system call per piece.
@@ -82,20 +84,25 @@ final class UploadFile {
     let url: URL
     private var descriptor: Int32
     private var pending: [UInt8] = []
-    /// Bytes taken so far.
+    /// Plaintext bytes taken so far.
     private(set) var size = 0
+    private let cipher: StagingCipher
+    /// Plaintext offset of the first byte in `pending`.
+    private var pendingOffset = 0
 
     /// Size of the write buffer.
     static let bufferSize = 64 * 1024
 
-    init(url: URL) throws {
+    init(url: URL, cipher: StagingCipher) throws {
         self.url = url
+        self.cipher = cipher
         descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw UploadError(
                 "cannot create an upload file (errno \(errno)); check that the data directory is writable")
         }
         pending.reserveCapacity(Self.bufferSize)
+        try cipher.nonce.withUnsafeBytes { try writeAll($0) }
     }
 
     deinit {
@@ -105,11 +112,13 @@ final class UploadFile {
     /// Appends bytes to the file.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         size += bytes.count
-        if pending.count + bytes.count > Self.bufferSize { try flush() }
-        if bytes.count >= Self.bufferSize {
-            try writeAll(bytes)
-        } else {
-            pending.append(contentsOf: bytes)
+        // Plaintext goes no further than `pending`, which is enciphered before every write.
+        var rest = bytes
+        while !rest.isEmpty {
+            let count = min(rest.count, Self.bufferSize - pending.count)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[0..<count]))
+            rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+            if pending.count == Self.bufferSize { try flush() }
         }
     }
 
@@ -124,7 +133,9 @@ final class UploadFile {
 
     private func flush() throws {
         guard !pending.isEmpty else { return }
+        pending.withUnsafeMutableBytes { cipher.apply($0, at: UInt64(pendingOffset)) }
         try pending.withUnsafeBytes { try writeAll($0) }
+        pendingOffset += pending.count
         pending.removeAll(keepingCapacity: true)
     }
 

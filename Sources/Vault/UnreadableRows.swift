@@ -3,7 +3,7 @@ import GRDB
 import Logging
 import Synchronization
 
-/// Decodes vault rows through throwing paths only, and reports a row that cannot be decoded
+/// Decodes vault rows through throwing paths only; a row that a list leaves out is logged
 /// once per process, by table and key, never by content.
 ///
 /// Why: GRDB's non-throwing subscript (`row["expires_at"] as Date`) traps on a value it
@@ -14,14 +14,13 @@ enum UnreadableRows {
     private static let logger = Logger(label: "retract.vault")
     private static let reported = Mutex<Set<String>>([])
 
-    /// The row decoded by `decode`; any failure becomes `VaultError.unreadableRow`.
+    /// The row decoded by `decode`; any failure becomes `VaultError.unreadableRow`, which
+    /// names the row to whoever asked (not logged here: the caller shows or logs the error).
     static func decode<T>(_ row: Row, table: String, _ decode: (Row) throws -> T) throws(VaultError) -> T {
         do {
             return try decode(row)
         } catch {
-            let key = self.key(of: row)
-            report(table: table, key: key, error: error)
-            throw VaultError.unreadableRow(table: table, key: key)
+            throw VaultError.unreadableRow(table: table, key: self.key(of: row))
         }
     }
 

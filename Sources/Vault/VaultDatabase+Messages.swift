@@ -64,13 +64,16 @@ extension VaultDatabase {
 
     /// The message with this id.
     public func message(id: String) throws -> MessageRecord? {
-        try reader.read { db in try MessageRecord.fetchOne(db, key: id) }
+        try reader.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]).map(Self.decodeMessage)
+        }
     }
 
     /// Every message, newest first.
     public func messages() throws -> [MessageRecord] {
         try reader.read { db in
-            try MessageRecord.order(MessageRecord.Columns.createdAt.desc).fetchAll(db)
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM messages ORDER BY created_at DESC")
+            return UnreadableRows.decodeEach(rows, table: "messages", Self.decodeMessage).values
         }
     }
 
@@ -80,7 +83,7 @@ extension VaultDatabase {
         message: MessageRecord, recipients: Int, opened: Int, revoked: Int
     )] {
         try reader.read { db in
-            try Row.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT m.*, COUNT(g.id) AS recipient_count, COUNT(g.first_opened_at) AS opened_count,
@@ -89,31 +92,37 @@ extension VaultDatabase {
                     WHERE ? IS NULL OR lower(m.sender) = lower(?)
                     GROUP BY m.id ORDER BY m.created_at DESC
                     """,
-                arguments: [sender, sender]
-            ).map { row in
-                (try MessageRecord(row: row), row["recipient_count"], row["opened_count"], row["revoked_count"])
-            }
+                arguments: [sender, sender])
+            // An unreadable message is left out (and reported once), so one bad row does not
+            // take the sender's whole list with it.
+            return UnreadableRows.decodeEach(rows, table: "messages") { row in
+                (
+                    message: try MessageRecord(row: row), recipients: try row.decode(forColumn: "recipient_count"),
+                    opened: try row.decode(forColumn: "opened_count"), revoked: try row.decode(forColumn: "revoked_count")
+                )
+            }.values
         }
     }
 
     /// The grants of a message in the order they were created.
     public func grants(messageID: String) throws -> [GrantRecord] {
         try reader.read { db in
-            try GrantRecord.filter(GrantRecord.Columns.messageId == messageID)
-                .order(GrantRecord.Columns.id).fetchAll(db)
+            try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE message_id = ? ORDER BY id", arguments: [messageID])
+                .map(Self.decodeGrant)
         }
     }
 
     /// The access log of a message, oldest first.
     public func accessEvents(messageID: String) throws -> [AccessEventRecord] {
         try reader.read { db in
-            try AccessEventRecord.fetchAll(
+            let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT e.* FROM access_events e JOIN grants g ON g.id = e.grant_id
                     WHERE g.message_id = ? ORDER BY e.at, e.id
                     """,
                 arguments: [messageID])
+            return UnreadableRows.decodeEach(rows, table: "access_events") { try AccessEventRecord(row: $0) }.values
         }
     }
 

@@ -78,7 +78,10 @@ public struct VaultDatabase: Sendable {
             try db.inTransaction(.immediate) {
                 let rows = try Row.fetchAll(db, sql: "SELECT message_id, part_index FROM sealed_parts")
                 let keep = Set(
-                    rows.map { SealedPartStore.fileName(messageID: $0["message_id"], part: $0["part_index"]) })
+                    try rows.map {
+                        SealedPartStore.fileName(
+                            messageID: try $0.decode(forColumn: "message_id"), part: try $0.decode(forColumn: "part_index"))
+                    })
                 removed = try parts.removeFiles(except: keep)
                 return .commit
             }

@@ -26,27 +26,24 @@ struct GlobalOptions: ParsableArguments {
             configuration.templatesDirectory = URL(fileURLWithPath: templates)
         }
         if let delay = Environment.value("RETRACT_SEND_DELAY") {
-            configuration.defaultSendDelay = try DurationText.seconds(delay, option: "RETRACT_SEND_DELAY")
+            configuration.defaultSendDelay = try DurationText.seconds(delay, option: "RETRACT_SEND_DELAY", bounds: .delay)
         }
         configuration.smtpURL = smtpURL ?? Environment.value("RETRACT_SMTP_URL")
         configuration.smtpCAFile = Environment.value("RETRACT_SMTP_CA_FILE")
-        if let connections = Environment.value("RETRACT_SMTP_CONNECTIONS") {
-            let limit = RetractConfiguration.maximumSMTPConnections
-            guard let count = Int(connections), (1...limit).contains(count) else {
-                throw RetractError.invalidInput(
-                    "RETRACT_SMTP_CONNECTIONS \(connections.debugDescription) must be a whole number from 1 to \(limit)")
-            }
+        if let count = try Environment.count(
+            "RETRACT_SMTP_CONNECTIONS", in: 1...RetractConfiguration.maximumSMTPConnections)
+        {
             configuration.smtpConnections = count
         }
         if let base = Environment.value("RETRACT_RETRY_BASE") {
             configuration.retryBaseDelay = max(1, try DurationText.seconds(base, option: "RETRACT_RETRY_BASE"))
         }
+        if let giveUp = Environment.value("RETRACT_RETRY_GIVE_UP") {
+            configuration.deliveryGiveUpAfter = try DurationText.seconds(giveUp, option: "RETRACT_RETRY_GIVE_UP")
+        }
         if let retention = Environment.value("RETRACT_ACCESS_LOG_RETENTION") {
             configuration.accessLogRetention = try DurationText.seconds(
                 retention, option: "RETRACT_ACCESS_LOG_RETENTION")
-        }
-        if let giveUp = Environment.value("RETRACT_RETRY_GIVE_UP") {
-            configuration.deliveryGiveUpAfter = try DurationText.seconds(giveUp, option: "RETRACT_RETRY_GIVE_UP")
         }
         if let size = Environment.value("RETRACT_MAX_UPLOAD") {
             guard let bytes = RetractConfiguration.byteSize(size) else {
@@ -55,6 +52,12 @@ struct GlobalOptions: ParsableArguments {
                 )
             }
             configuration.maxUploadSize = bytes
+        }
+        if let count = try Environment.count("RETRACT_MAX_RECIPIENTS", in: 1...100_000) {
+            configuration.maxRecipients = count
+        }
+        if let count = try Environment.count("RETRACT_MAX_ATTACHMENTS", in: 0...10_000) {
+            configuration.maxAttachments = count
         }
         return configuration
     }
@@ -74,5 +77,15 @@ enum Environment {
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+
+    /// A whole-number setting within `range`, nil when unset, or a one-line error naming it.
+    static func count(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = value(name) else { return nil }
+        guard let count = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(count) else {
+            throw RetractError.invalidInput(
+                "\(name) \(text.debugDescription) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return count
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RetractCore
+import RetractTestSupport
 import Testing
 
 @testable import RetractServer
@@ -14,8 +15,8 @@ struct UploadDirectoryTests {
     func requestFolders() throws {
         let root = Self.scratch()
         defer { try? FileManager.default.removeItem(at: root) }
-        let first = try UploadDirectory(root: root)
-        let second = try UploadDirectory(root: root)
+        let first = try UploadDirectory(root: root, staging: UploadStaging())
+        let second = try UploadDirectory(root: root, staging: UploadStaging())
         #expect(first.url != second.url)
         #expect(first.url.deletingLastPathComponent().lastPathComponent == root.lastPathComponent)
         let mode = try FileManager.default.attributesOfItem(atPath: first.url.path)[.posixPermissions] as? Int
@@ -28,17 +29,20 @@ struct UploadDirectoryTests {
         #expect(FileManager.default.fileExists(atPath: second.url.path))
     }
 
-    @Test("removeStale deletes only folders older than the given age")
-    func staleFolders() throws {
-        let root = Self.scratch()
-        defer { try? FileManager.default.removeItem(at: root) }
-        let old = try UploadDirectory(root: root)
-        let young = try UploadDirectory(root: root)
-        try FileManager.default.setAttributes(
-            [.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old.url.path)
-        UploadDirectory.removeStale(in: root, olderThan: 3600)
-        #expect(!FileManager.default.fileExists(atPath: old.url.path))
-        #expect(FileManager.default.fileExists(atPath: young.url.path))
+    @Test("at start every staged upload an earlier process left is removed, young or old")
+    func leftoversRemovedAtStart() async throws {
+        // Given upload folders a killed process left (one a second old)
+        let bench = try TestBench()
+        let root = UploadDirectory.root(dataDirectory: bench.configuration.dataDirectory)
+        let earlier = try UploadDirectory(root: root, staging: UploadStaging())
+        let file = try earlier.createFile(named: "payroll.xlsx")
+        try Array("salaries".utf8).withUnsafeBytes { try file.write($0) }
+        try file.close()
+        // When the service starts (builds its router)
+        _ = try await buildRouter(service: bench.service)
+        // Then nothing of it is left
+        #expect(!FileManager.default.fileExists(atPath: earlier.url.path))
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: root.path))?.isEmpty ?? true)
     }
 
     @Test("RETRACT_MAX_UPLOAD sizes: bytes or K/M/G in powers of 1024; anything else is nil")

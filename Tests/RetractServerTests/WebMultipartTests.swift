@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import RetractCore
+import Sodium
 import Testing
 
 @testable import RetractServer
@@ -35,11 +37,23 @@ struct WebMultipartTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("multipart-\(UUID().uuidString)")
     }
 
+    /// The key the uploads of these tests are staged under.
+    static let staging = UploadStaging()
+
+    /// A staged file's plaintext: its nonce, then the content deciphered.
+    static func unstaged(_ url: URL) throws -> [UInt8] {
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let nonce = Array(bytes.prefix(StagingCipher.nonceBytes))
+        bytes.removeFirst(StagingCipher.nonceBytes)
+        bytes.withUnsafeMutableBytes { staging.cipher(nonce: nonce).apply($0, at: 0) }
+        return bytes
+    }
+
     func read(_ bytes: [UInt8], chunk: Int, limit: Int = 1 << 20, into directory: URL = scratch())
         async throws(MultipartFormReader.Failure) -> (WebForm, URL)
     {
         let uploads: UploadDirectory
-        do { uploads = try UploadDirectory(root: directory) } catch { throw .storage(UploadError("\(error)")) }
+        do { uploads = try UploadDirectory(root: directory, staging: Self.staging) } catch { throw .storage(UploadError("\(error)")) }
         let reader = MultipartFormReader(
             contentType: "multipart/form-data; boundary=\(Self.boundary)", limit: limit, uploads: uploads)!
         let chunks = stride(from: 0, to: bytes.count, by: chunk).map {
@@ -63,9 +77,13 @@ struct WebMultipartTests {
         #expect(file.field == "attachments")
         #expect(file.name == "报告 \"v2\".bin")
         #expect(file.size == Self.file.count)
-        let written = [UInt8](try Data(contentsOf: file.url))
-        let same = written == Self.file
+        let same = try Self.unstaged(file.url) == Self.file
         #expect(same)
+        // on disk the file is its nonce and ciphertext: no run of 16 plaintext bytes is there
+        let raw = [UInt8](try Data(contentsOf: file.url))
+        #expect(raw.count == Self.file.count + StagingCipher.nonceBytes)
+        let probe = Array(Self.file.prefix(16))
+        #expect(!(0...(raw.count - probe.count)).contains { Array(raw[$0..<($0 + probe.count)]) == probe })
     }
 
     @Test("a body over the limit stops with tooLarge")

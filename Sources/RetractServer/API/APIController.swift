@@ -32,8 +32,7 @@ struct APIController: Sendable {
     /// the 405 for a method an API path does not serve; first clears upload folders a crash
     /// left behind.
     func register(on router: Router<RetractRequestContext>) {
-        UploadDirectory.removeStale(
-            in: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory), olderThan: 86_400)
+        UploadDirectory.removeAll(in: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory))
         router.group(RouterPath(APIRoute.prefix), context: APIRequestContext.self)
             .add(middleware: APIProblemMiddleware<APIRequestContext>())
             .add(middleware: BearerAuthMiddleware(service: service))
@@ -67,16 +66,20 @@ struct APIController: Sendable {
             form = try MessageForm(json: fields)
         case "multipart/form-data":
             let directory = try UploadDirectory(
-                root: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory))
+                root: UploadDirectory.root(dataDirectory: service.configuration.dataDirectory),
+                staging: service.uploadStaging)
             uploads = directory
-            guard let reader = MultipartFormReader(contentType: contentType, limit: uploadLimit, uploads: directory)
+            guard let reader = MultipartFormReader(
+                    contentType: contentType, limit: uploadLimit, uploads: directory,
+                    maxFiles: service.configuration.maxAttachments)
             else { throw APIProblem.malformedBody("the multipart/form-data content type has no boundary parameter") }
             form = try MessageForm(multipart: try await readMultipart(reader, request.body))
         default:
             throw APIProblem.unsupportedMediaType(
                 "send the message as application/json, or as multipart/form-data to attach files")
         }
-        let draft = try form.draft(for: account)
+        var draft = try form.draft(for: account)
+        draft.stagedUploads = service.uploadStaging
         let receipt: SendReceipt
         do {
             receipt = try await service.send(draft)
@@ -136,6 +139,9 @@ struct APIController: Sendable {
                 throw APIProblem.invalidField(name, "\(name) is longer than \(MultipartFormReader.maxFieldBytes) bytes")
             case .notText(let name):
                 throw APIProblem.invalidField(name, "\(name) is not UTF-8 text")
+            case .tooManyFiles(let limit):
+                throw APIProblem.invalidField(
+                    "attachment", "more than \(limit) attachment parts; at most \(limit) are allowed (RETRACT_MAX_ATTACHMENTS)")
             case .storage(let failure):
                 throw failure
             case .refused:

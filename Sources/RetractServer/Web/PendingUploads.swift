@@ -1,4 +1,5 @@
 import Foundation
+import RetractCore
 
 /// Attachments uploaded with a draft, kept on disk under a random id between "check before
 /// sending" and the confirmed send, so the sender does not upload them twice.
@@ -6,7 +7,8 @@ import Foundation
 /// Each entry belongs to one sender; it is deleted once the message is sent, when the
 /// sender drops it, or after `lifetime`. Each request's files are one `UploadDirectory`
 /// (folders `0700`, files `0600`) under the upload root the API uses too. Until the send
-/// seals them the files are plaintext on disk (see docs/threat-model.md).
+/// seals them the files wait enciphered under the service's in-memory `UploadStaging` key
+/// (see docs/threat-model.md).
 actor PendingUploads {
     struct Entry {
         var sender: String
@@ -17,19 +19,21 @@ actor PendingUploads {
 
     let root: URL
     let lifetime: TimeInterval
+    let staging: UploadStaging
     private var entries: [String: Entry] = [:]
 
-    /// Uploads under `root`; folders older than `lifetime` that an earlier process left
-    /// there are removed (their entries died with it).
-    init(root: URL, lifetime: TimeInterval) {
+    /// Uploads under `root`, staged under `staging`; every folder an earlier process left
+    /// there is removed (its entries and its key died with it).
+    init(root: URL, lifetime: TimeInterval, staging: UploadStaging) {
         self.root = root
         self.lifetime = lifetime
-        UploadDirectory.removeStale(in: root, olderThan: lifetime)
+        self.staging = staging
+        UploadDirectory.removeAll(in: root)
     }
 
     /// A fresh empty folder for one request's files.
     nonisolated func newFolder() throws -> UploadDirectory {
-        try UploadDirectory(root: root)
+        try UploadDirectory(root: root, staging: staging)
     }
 
     /// Keeps `files` (written into `folder`) for `sender`, added to the entry `id` when it is

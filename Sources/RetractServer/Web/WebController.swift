@@ -34,7 +34,7 @@ struct WebController<Context: RequestContext>: Sendable {
         self.options = options
         self.uploads = PendingUploads(
             root: options.uploadDirectory ?? UploadDirectory.root(dataDirectory: service.configuration.dataDirectory),
-            lifetime: options.uploadLifetime)
+            lifetime: options.uploadLifetime, staging: service.uploadStaging)
         self.maxUploadBytes = options.maxUploadBytes ?? service.configuration.maxUploadSize
     }
 
@@ -350,7 +350,9 @@ struct WebController<Context: RequestContext>: Sendable {
         let folder = try uploads.newFolder()
         let form: WebForm
         let contentType = request.headers[.contentType] ?? ""
-        if let reader = MultipartFormReader(contentType: contentType, limit: maxUploadBytes, uploads: folder) {
+        if let reader = MultipartFormReader(
+            contentType: contentType, limit: maxUploadBytes, uploads: folder,
+            maxFiles: service.configuration.maxAttachments) {
             do {
                 // The token must come before the first file (the form's first field), so
                 // no byte of an upload is stored for a request that does not carry it.
@@ -410,10 +412,10 @@ struct WebController<Context: RequestContext>: Sendable {
     private func draft(_ visit: Visit, fields: DraftFields, kept: [WebForm.File]) -> Result<Draft, RetractError> {
         do throws(RetractError) {
             let expires = try fields.expires.nonEmpty.map { text throws(RetractError) in
-                try DurationText.seconds(text, option: visit.viewer.text("app_expires"))
+                try DurationText.seconds(text, option: visit.viewer.text("app_expires"), bounds: .expiry)
             }
             let delay = try fields.delay.nonEmpty.map { text throws(RetractError) in
-                try DurationText.seconds(text, option: visit.viewer.text("app_delay"))
+                try DurationText.seconds(text, option: visit.viewer.text("app_delay"), bounds: .delay)
             }
             var maxViews: Int?
             if let text = fields.maxViews.trimmingCharacters(in: .whitespaces).nonEmpty {
@@ -425,14 +427,15 @@ struct WebController<Context: RequestContext>: Sendable {
             guard !fields.recipients.isEmpty else {
                 throw RetractError(.noRecipients, "\(visit.viewer.text("app_to")): ?")
             }
-            return .success(
-                Draft(
-                    from: senderMailbox(visit.session.account), to: DraftFields.addresses(fields.to),
-                    cc: DraftFields.addresses(fields.cc), bcc: DraftFields.addresses(fields.bcc),
-                    subject: fields.subject,
-                    body: fields.body, attachments: kept.map(\.url), expiresIn: expires, maxViews: maxViews,
-                    delay: delay,
-                    locale: fields.locale == "zh-Hans" ? "zh-Hans" : "en", verify: fields.verify))
+            var draft = Draft(
+                from: senderMailbox(visit.session.account), to: DraftFields.addresses(fields.to),
+                cc: DraftFields.addresses(fields.cc), bcc: DraftFields.addresses(fields.bcc),
+                subject: fields.subject,
+                body: fields.body, attachments: kept.map(\.url), expiresIn: expires, maxViews: maxViews,
+                delay: delay,
+                locale: fields.locale == "zh-Hans" ? "zh-Hans" : "en", verify: fields.verify)
+            draft.stagedUploads = service.uploadStaging
+            return .success(draft)
         } catch {
             return .failure(error)
         }
