@@ -53,6 +53,25 @@ struct APIInputBoundsTests {
         #expect(try api.service.list(sender: APITestBench.aliceAddress).isEmpty)
     }
 
+    @Test("an empty multipart expires or delay field counts as absent, as a browser form sends it")
+    func emptyMultipartDuration() async throws {
+        let api = try APITestBench()
+        var form = MultipartBody()
+        form.field("to", "bob@partner.test")
+        form.field("subject", "S")
+        form.field("body", "B")
+        form.field("expires", "")
+        form.field("delay", " ")
+        let multipart = form
+        try await api.app().test(.router) { client in
+            try await client.execute(
+                uri: "/api/v1/messages", method: .post, headers: multipart.headers(api.alice), body: multipart.closed
+            ) { response in
+                #expect(response.status == .created)
+            }
+        }
+    }
+
     @Test("the longest allowed expiry and delay are accepted and stored as dates that read back")
     func durationAtTheBound() async throws {
         let api = try APITestBench()

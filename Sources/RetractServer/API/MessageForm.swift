@@ -81,6 +81,9 @@ struct MessageForm {
         case "bcc": bcc.append(value)
         case "subject": subject = try once(subject, value)
         case "body": body = try once(body, value)
+        // An empty form field is an absent one (a browser sends every input).
+        case "expires" where value.trimmingCharacters(in: .whitespaces).isEmpty: break
+        case "delay" where value.trimmingCharacters(in: .whitespaces).isEmpty: break
         case "expires": expires = try once(expires, try Self.duration(value, field: field, bounds: .expiry))
         case "delay": delay = try once(delay, try Self.duration(value, field: field, bounds: .delay))
         case "locale": locale = try once(locale, value)
