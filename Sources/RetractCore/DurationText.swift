@@ -19,6 +19,14 @@ public enum DurationText {
         /// `minimum` as people say it, when it is not 0.
         public var minimumText: String
 
+        /// Bounds from `minimum` to `maximum` seconds, each also as people say it.
+        public init(minimum: TimeInterval, maximum: TimeInterval, maximumText: String, minimumText: String) {
+            self.minimum = minimum
+            self.maximum = maximum
+            self.maximumText = maximumText
+            self.minimumText = minimumText
+        }
+
         /// A link's lifetime (`--expires`, `expires`): 1 minute to 10 years.
         public static let expiry = Bounds(
             minimum: 60, maximum: 3_650 * 86_400, maximumText: "10 years (3650d)", minimumText: "1 minute")

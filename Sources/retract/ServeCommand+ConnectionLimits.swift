@@ -26,14 +26,14 @@ extension ServeCommand {
         return limits
     }
 
+    /// What a connection timeout may be: 1 second to a day.
+    private static let connectionTimeoutBounds = DurationText.Bounds(
+        minimum: 1, maximum: 86_400, maximumText: "1 day (1d)", minimumText: "1 second (1s)")
+
     /// A timeout of at least one second and at most a day.
     private static func timeout(_ name: String) throws -> Duration? {
         guard let text = Environment.value(name) else { return nil }
-        let seconds = try DurationText.seconds(text, option: name)
-        guard seconds >= 1, seconds <= 86_400 else {
-            throw RetractError.invalidInput("\(name) \(text.debugDescription) must be from 1s to 1d")
-        }
-        return .seconds(seconds)
+        return .seconds(try DurationText.seconds(text, option: name, bounds: connectionTimeoutBounds))
     }
 }
 
