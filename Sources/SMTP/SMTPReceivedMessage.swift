@@ -1,0 +1,69 @@
+import Foundation
+
+/// One message the SMTP server received in full (after the final dot), handed to its
+/// `SMTPMessageAcceptor` before any reply to the dot is sent.
+///
+/// The content is in `file` (the bytes as the client sent them, dot-stuffing removed, CR LF
+/// line ends as received); the server removes the file after the acceptor returns, so an
+/// acceptor that keeps the bytes copies or seals them before it answers.
+public struct SMTPReceivedMessage: Sendable {
+    /// The reverse path of `MAIL FROM:<…>`; empty for the null sender `<>`.
+    public var mailFrom: String
+    /// The forward paths of the accepted `RCPT TO:<…>`, in order.
+    public var recipients: [String]
+    /// The message content on disk, under the data directory.
+    public var file: URL
+    /// Its size in bytes.
+    public var size: Int64
+    /// Who sent it.
+    public var client: SMTPClientInfo
+}
+
+/// What the server knows about the client of a session.
+public struct SMTPClientInfo: Sendable, Equatable {
+    /// The TCP peer's address (`127.0.0.1`, `::1`); for a trusted client that sent
+    /// XFORWARD, still the TCP peer (the forwarded values are in `forwarded`).
+    public var address: String
+    /// The EHLO / HELO name.
+    public var heloName: String
+    /// The sender account the session authenticated as (AUTH), nil without AUTH.
+    public var authenticatedAs: String?
+    /// Whether the session runs over TLS (STARTTLS).
+    public var tls: Bool
+    /// XFORWARD attributes a trusted client (Postfix's content filter) passed, by upper-case
+    /// name (`ADDR`, `NAME`, `HELO`, `PROTO`, `SOURCE`, `IDENT`).
+    public var forwarded: [String: String]
+
+    /// A client description.
+    public init(
+        address: String, heloName: String, authenticatedAs: String? = nil, tls: Bool = false,
+        forwarded: [String: String] = [:]
+    ) {
+        self.address = address
+        self.heloName = heloName
+        self.authenticatedAs = authenticatedAs
+        self.tls = tls
+        self.forwarded = forwarded
+    }
+}
+
+/// The answer to a received message, sent as the reply to its final dot.
+public enum SMTPAcceptance: Sendable, Equatable {
+    /// Everything for the message is committed: `250 2.0.0 <text>`.
+    case accepted(String)
+    /// Try again later (vault busy, disk full): `451 4.3.0 <text>`; nothing was kept.
+    case temporaryFailure(String)
+    /// Never (no such sender, refused by policy): `554 5.7.1 <text>` or the given code.
+    case permanentFailure(String)
+}
+
+/// Where the SMTP server hands what it receives, and asks who may relay; implemented by
+/// the `Gateway` target over `RetractCore`. `SMTP` knows nothing of vaults.
+public protocol SMTPMessageAcceptor: Sendable {
+    /// Takes a complete message; returns only when it is committed (or refused).
+    func accept(_ message: SMTPReceivedMessage) async -> SMTPAcceptance
+
+    /// Checks AUTH credentials (a sender's web password or API token); the account's
+    /// address when they are right, nil otherwise. Rate limits are the acceptor's.
+    func authenticate(username: String, password: String, client: String) async -> String?
+}

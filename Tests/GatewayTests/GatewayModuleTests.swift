@@ -1,0 +1,10 @@
+import Gateway
+import Testing
+
+@Suite("Gateway module")
+struct GatewayModuleTests {
+    @Test("the gateway module links")
+    func links() {
+        _ = GatewayModule.self
+    }
+}
