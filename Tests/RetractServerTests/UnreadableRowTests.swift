@@ -139,6 +139,37 @@ struct UnreadableRowTests {
         #expect(report.recipients.count == 1)
     }
 
+    @Test(
+        "the web app's sent list and the good message's page still answer over a planted value",
+        arguments: PlantedValue.all.filter { ["messages", "grants", "outbox", "access_events"].contains($0.table) })
+    func webApp(_ planted: PlantedValue) async throws {
+        // Given a bad and a good message of Alice's, and the bad one's rows damaged
+        let fixture = try WebFixture()
+        var ids: [String] = []
+        for subject in ["Bad row", "Good row"] {
+            ids.append(
+                try await fixture.service.send(
+                    Draft(
+                        from: WebTestAccount.alice, to: ["bob@partner.test"], subject: subject, body: "b", delay: 60)
+                ).messageID)
+        }
+        try plant(planted, badMessage: ids[0], in: fixture.bench)
+        let (badID, goodID) = (ids[0], ids[1])
+        // When she signs in and looks at her messages
+        try await fixture.app().test(.router) { client in
+            var browser = WebTestBrowser(client)
+            _ = try await browser.signIn()
+            let (list, listText) = try await browser.page("/app/messages")
+            // Then the list and the good message answer; the bad one is never a crash
+            #expect(list.status == .ok)
+            #expect(listText.contains(goodID))
+            let (good, _) = try await browser.page("/app/messages/\(goodID)")
+            #expect(good.status == .ok)
+            let (bad, _) = try await browser.page("/app/messages/\(badID)")
+            #expect(bad.status.code < 600)
+        }
+    }
+
     /// Writes the planted value with a connection of its own, with CHECK constraints off (as
     /// a hand edit or an older schema could leave it).
     private func plant(_ planted: PlantedValue, badMessage: String, in bench: TestBench) throws {
