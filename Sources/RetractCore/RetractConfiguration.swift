@@ -49,6 +49,17 @@ public struct RetractConfiguration: Sendable {
     /// Most attachments of one message (`RETRACT_MAX_ATTACHMENTS`, default 100); an upload
     /// with more is refused as soon as the reader meets the one too many.
     public var maxAttachments = 100
+    /// The organisation's own mail domains for the SMTP gateway (`RETRACT_INTERNAL_DOMAINS`,
+    /// a comma list, lower case); empty means the domains of the sender accounts.
+    public var gatewayInternalDomains: [String] = []
+    /// Which recipients the SMTP gateway seals (`RETRACT_SEAL`, default `external`).
+    public var gatewaySealMode: GatewaySealMode = .external
+    /// The subject tag that asks the gateway to seal a message (`RETRACT_SEAL_TAG`); it is
+    /// removed from the subject before anything leaves.
+    public var gatewaySealTag = "[secure]"
+    /// Whether each sealed gateway message produces a receipt to its sender
+    /// (`RETRACT_RECEIPTS=off` disables).
+    public var gatewayReceipts = true
 
     /// The embedded defaults, relative to the current directory.
     public init(

@@ -59,6 +59,7 @@ struct GlobalOptions: ParsableArguments {
         if let count = try Environment.count("RETRACT_MAX_ATTACHMENTS", in: 0...10_000) {
             configuration.maxAttachments = count
         }
+        try configuration.applyGatewaySettings(Environment.value)
         return configuration
     }
 

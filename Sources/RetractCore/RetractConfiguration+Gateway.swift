@@ -1,0 +1,54 @@
+import Foundation
+
+extension RetractConfiguration {
+    /// Applies the SMTP gateway's settings from environment-style values (`RETRACT_SEAL`,
+    /// `RETRACT_SEAL_TAG`, `RETRACT_INTERNAL_DOMAINS`, `RETRACT_RECEIPTS`); an unset or empty
+    /// value keeps the default, an unacceptable one throws naming the variable.
+    public mutating func applyGatewaySettings(_ value: (String) -> String?) throws(RetractError) {
+        if let text = value("RETRACT_INTERNAL_DOMAINS") {
+            gatewayInternalDomains = try Self.internalDomains(text)
+        }
+        if let text = value("RETRACT_SEAL") {
+            guard let mode = GatewaySealMode(parsing: text) else {
+                throw .invalidInput("RETRACT_SEAL \(text.debugDescription) is not a mode; use external, all or tagged")
+            }
+            gatewaySealMode = mode
+        }
+        if let text = value("RETRACT_SEAL_TAG") {
+            let tag = text.trimmingCharacters(in: .whitespaces)
+            guard !tag.isEmpty, !tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+                tag.count <= 64
+            else {
+                throw .invalidInput("RETRACT_SEAL_TAG \(text.debugDescription) must be 1 to 64 printable characters, like [secure]")
+            }
+            gatewaySealTag = tag
+        }
+        if let text = value("RETRACT_RECEIPTS") {
+            switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "on", "yes", "true", "1": gatewayReceipts = true
+            case "off", "no", "false", "0": gatewayReceipts = false
+            default: throw .invalidInput("RETRACT_RECEIPTS \(text.debugDescription) must be on or off")
+            }
+        }
+    }
+
+    /// A comma list of domains, lower-cased, blanks and a leading `@` removed; throws for an
+    /// entry that is not a domain name.
+    public static func internalDomains(_ text: String) throws(RetractError) -> [String] {
+        var domains: [String] = []
+        for item in text.split(separator: ",") {
+            var domain = item.trimmingCharacters(in: .whitespaces).lowercased()
+            if domain.hasPrefix("@") { domain.removeFirst() }
+            guard !domain.isEmpty else { continue }
+            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789.-")
+            guard domain.allSatisfy({ allowed.contains($0) || !$0.isASCII }), !domain.hasPrefix("."),
+                !domain.hasSuffix("."), !domain.contains("..")
+            else {
+                throw .invalidInput(
+                    "RETRACT_INTERNAL_DOMAINS entry \(domain.debugDescription) is not a domain; use a comma list like corp.example,corp.example.net")
+            }
+            if !domains.contains(domain) { domains.append(domain) }
+        }
+        return domains
+    }
+}
