@@ -34,6 +34,9 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var supersedes: String?
     /// Whether a grant opens only with a 6-digit code mailed to its recipient.
     public var verify: Bool
+    /// Where the message came from: `gateway` for mail the SMTP gateway received; nil for
+    /// the CLI, the API and the web app.
+    public var origin: String?
 
     /// Column names for queries.
     public enum Columns {
@@ -49,7 +52,7 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public init(
         id: String, sender: String, senderName: String?, sealedSubject: Data, subjectKid: String, locale: String,
         createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int, supersedes: String? = nil,
-        verify: Bool = false
+        verify: Bool = false, origin: String? = nil
     ) {
         self.id = id
         self.sender = sender
@@ -64,5 +67,6 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         self.partCount = partCount
         self.supersedes = supersedes
         self.verify = verify
+        self.origin = origin
     }
 }

@@ -16,6 +16,9 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
         case notification, withdrawal, correction, report
         /// A recipient-verification code for a message sent with `verify`.
         case verification
+        /// A copy of a message the SMTP gateway received, passed on unchanged (but for a
+        /// `Received:` line) to one recipient in an internal domain.
+        case passthrough
     }
 
     /// Where the mail is in its life.

@@ -77,7 +77,7 @@ extension VaultDatabase {
     /// The `messages` columns `decodeMessage` reads, in table order.
     static let messageColumns = [
         "id", "sender", "sender_name", "sealed_subject", "subject_kid", "locale", "created_at", "expires_at",
-        "max_views", "deliver_after", "part_count", "supersedes", "verify",
+        "max_views", "deliver_after", "part_count", "supersedes", "verify", "origin",
     ]
 
     /// A grant row read column by column (by index: the names were checked first) through
@@ -122,7 +122,7 @@ extension VaultDatabase {
                 createdAt: try row.decode(atIndex: 6), expiresAt: try row.decode(atIndex: 7),
                 maxViews: try row.decode(atIndex: 8), deliverAfter: try row.decode(atIndex: 9),
                 partCount: try row.decode(atIndex: 10), supersedes: try row.decode(atIndex: 11),
-                verify: try row.decode(atIndex: 12))
+                verify: try row.decode(atIndex: 12), origin: try row.decode(atIndex: 13))
         }
     }
 

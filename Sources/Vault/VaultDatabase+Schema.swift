@@ -192,6 +192,13 @@ extension VaultDatabase {
                     WHERE result NOT IN ('opened', 'attachment')
                     """)
         }
+        migrator.registerMigration("v9-gateway") { db in
+            // Mail the SMTP gateway received is marked so the sender's lists can say so;
+            // NULL for everything sent through the CLI, the API or the web app.
+            try db.alter(table: "messages") { t in
+                t.add(column: "origin", .text)
+            }
+        }
         return migrator
     }
 }

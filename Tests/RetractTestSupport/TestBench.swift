@@ -32,13 +32,18 @@ public final class TestBench: @unchecked Sendable {
     public let service: RetractService
     public let clock: TestClock
 
-    public init(clock: TestClock = TestClock(), defaultSendDelay: TimeInterval = 0) throws {
+    /// `configure` adjusts the configuration (gateway settings, limits) before the service starts.
+    public init(
+        clock: TestClock = TestClock(), defaultSendDelay: TimeInterval = 0,
+        configure: (inout RetractConfiguration) -> Void = { _ in }
+    ) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("retract-core-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         var configuration = RetractConfiguration(
             dataDirectory: root.appendingPathComponent("data"), keysDirectory: root.appendingPathComponent("keys"),
             publicURL: "http://127.0.0.1:9", serviceAddress: "retract@retract.test")
         configuration.defaultSendDelay = defaultSendDelay
+        configure(&configuration)
         self.configuration = configuration
         self.clock = clock
         try RetractService.initialize(configuration)

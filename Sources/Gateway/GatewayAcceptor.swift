@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import Mail
+import RetractCore
+import SMTP
+
+/// The SMTP server's hand-over to the vault: reads each received message's headers, asks
+/// `GatewayPolicy` what happens per recipient, and commits it through
+/// `RetractService.acceptIncomingMail` before answering, so a 250 means "committed".
+///
+/// A storage or local read failure answers `temporaryFailure` (451: the client keeps the
+/// mail and retries); a sender outside the internal domains, or an authenticated session
+/// whose From is another account, answers `permanentFailure`.
+public struct GatewayAcceptor: SMTPMessageAcceptor {
+    /// The service the messages are committed through.
+    public let service: RetractService
+    /// The name this host gives itself in `Received:` lines.
+    public let hostName: String
+    private let logger: Logger
+
+    /// An acceptor over `service`; `hostName` defaults to the service address's domain.
+    public init(service: RetractService, hostName: String? = nil, logger: Logger = Logger(label: "retract.gateway")) {
+        self.service = service
+        self.hostName =
+            hostName ?? service.configuration.serviceAddress.split(separator: "@").last.map(String.init) ?? "localhost"
+        self.logger = logger
+    }
+
+    /// The policy in force now: the configured internal domains, or the sender accounts' ones.
+    public func policy() throws(RetractError) -> GatewayPolicy {
+        let configuration = service.configuration
+        let senderDomains = configuration.gatewayInternalDomains.isEmpty ? try service.senderDomains() : []
+        return GatewayPolicy(configuration: configuration, senderDomains: senderDomains)
+    }
+
+    /// Takes a complete message; returns only when it is committed (or refused).
+    public func accept(_ message: SMTPReceivedMessage) async -> SMTPAcceptance {
+        do {
+            let receipt = try await commit(message)
+            return .accepted("queued as \(receipt.messageID)")
+        } catch {
+            logger.notice(
+                "gateway refused a message",
+                metadata: ["client": "\(message.client.address)", "error": "\(error.description)"])
+            switch error.code {
+            case .storage, .attachmentUnreadable, .keys:
+                return .temporaryFailure("cannot store the message now; try again later")
+            default:
+                return .permanentFailure(error.description)
+            }
+        }
+    }
+
+    /// Checks AUTH credentials (a sender's web password or API token) with the sign-in
+    /// limits; the account's address when they are right, nil otherwise.
+    public func authenticate(username: String, password: String, client: String) async -> String? {
+        do {
+            return try await service.authenticateSubmission(address: username, secret: password, client: client).address
+        } catch {
+            return nil
+        }
+    }
+
+    /// What `accept` does, with the failure as a `RetractError`.
+    func commit(_ message: SMTPReceivedMessage) async throws(RetractError) -> IncomingMailReceipt {
+        let headers = try IncomingMailHeaders.read(file: message.file)
+        let policy = try policy()
+        let sender: MailAddress
+        if let from = headers.from {
+            sender = from
+        } else {
+            do {
+                sender = try MailAddress(parsing: message.mailFrom)
+            } catch {
+                throw RetractError(.invalidAddress, "the message has no From and no envelope sender to file it under")
+            }
+        }
+        if let account = message.client.authenticatedAs, account.lowercased() != sender.address.lowercased() {
+            throw RetractError(.invalidAddress, "From \(sender.address) is not the account \(account) that signed in")
+        }
+        guard policy.isInternal(sender.address) else {
+            throw RetractError(.invalidAddress, "the sender \(sender.address) is not in an internal domain; relaying refused")
+        }
+        let account = try service.ensureGatewaySender(address: sender.address, name: sender.displayName)
+        let decisions = policy.decide(subject: headers.subject, recipients: message.recipients)
+        let mail = IncomingMail(
+            file: message.file, envelopeSender: message.mailFrom, sender: account.address,
+            recipients: decisions.map { .init(address: $0.recipient, sealed: $0.action == .seal) },
+            subject: policy.cleanedSubject(headers.subject), traceField: traceField(for: message))
+        return try await service.acceptIncomingMail(mail, headers: headers)
+    }
+
+    /// `Received: from HELO (ADDR) by HOST with ESMTP[S][A]; DATE` (RFC 5321 §4.4), with
+    /// the forwarded client when a content filter passed one.
+    func traceField(for message: SMTPReceivedMessage) -> String {
+        let client = message.client
+        let helo = Self.token(client.forwarded["HELO"] ?? client.heloName)
+        let address = Self.token(client.forwarded["ADDR"] ?? client.address)
+        let proto = "ESMTP" + (client.tls ? "S" : "") + (client.authenticatedAs == nil ? "" : "A")
+        let date = Self.traceDate(service.now())
+        return "Received: from \(helo) (\(address)) by \(Self.token(hostName)) (Retract) with \(proto); \(date)"
+    }
+
+    /// A header-safe word: printable ASCII without blanks, parentheses or `;`, at most 255.
+    static func token(_ text: String) -> String {
+        let kept = text.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && !"();\\".unicodeScalars.contains($0) }
+        let word = String(String.UnicodeScalarView(kept.prefix(255)))
+        return word.isEmpty ? "unknown" : word
+    }
+
+    /// An RFC 5322 date in UTC.
+    static func traceDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,286 @@
+import Foundation
+import Mail
+import Seal
+import Sodium
+import Vault
+
+extension RetractService {
+    /// The `origin` of messages the SMTP gateway received.
+    public static let gatewayOrigin = "gateway"
+    /// The name of the sealed copy of a received message, attachment 1 of its envelope.
+    public static let originalMessageName = "original.eml"
+    /// What the reader shows of a received message without a plain-text part.
+    static let noTextBody =
+        "This message has no plain-text part. Download the original (original.eml) and open it in your mail program."
+
+    /// Commits a message the SMTP gateway received, in one durable transaction, before it
+    /// returns: for the sealed recipients the whole original sealed as attachment 1
+    /// (`original.eml`, message/rfc822, streamed from the file), an envelope whose body is the
+    /// original's text part, one grant and one notification per recipient; for the others a
+    /// pass-through copy each, the original bytes with only `mail.traceField` prepended, to
+    /// that envelope recipient from the original envelope sender.
+    ///
+    /// Envelope recipients named in neither To nor Cc get Bcc grants. Notifications keep the
+    /// subject `mail.subject`, thread where the original would (its In-Reply-To and
+    /// References), and have Reply-To the original's Reply-To or else the sender. Nothing is
+    /// stored when anything fails (an unreadable file throws `attachmentUnreadable`, a vault
+    /// failure `storage`). The worker delivers the mail afterwards; nothing is sent here.
+    public func acceptIncomingMail(_ mail: IncomingMail, headers: IncomingMailHeaders) async throws(RetractError)
+        -> IncomingMailReceipt
+    {
+        guard !mail.recipients.isEmpty else {
+            throw RetractError(.noRecipients, "the message has no envelope recipients")
+        }
+        guard mail.recipients.count <= configuration.maxRecipients else {
+            throw .invalidInput(
+                "the message has \(mail.recipients.count) recipients; at most \(configuration.maxRecipients) are allowed (RETRACT_MAX_RECIPIENTS)")
+        }
+        guard !HeaderText.containsLineBreak(mail.traceField), mail.traceField.utf8.count <= 998,
+            mail.traceField.lowercased().hasPrefix("received:")
+        else {
+            throw .invalidInput("the trace field must be one Received: line of at most 998 octets")
+        }
+        let senderAddress = try mailAddress(mail.sender, role: "sender")
+        let senderName = (headers.from?.address.lowercased() == senderAddress.address.lowercased()
+            ? headers.from?.displayName : nil).map { HeaderText.oneLine($0, fallback: "") }.flatMap { $0.isEmpty ? nil : $0 }
+        let sender = try wrapMailError { try MailAddress(address: senderAddress.address, displayName: senderName) }
+        var subject = HeaderText.oneLine(mail.subject, fallback: "")
+        if subject.unicodeScalars.count > Self.maxSubjectLength {
+            subject = String(String.UnicodeScalarView(subject.unicodeScalars.prefix(Self.maxSubjectLength)))
+        }
+
+        let createdAt = now()
+        let messageID = MessageID.random()
+        let dataKey = DataKey.generate()
+        let master = keys.active
+        let deliverAfter = createdAt.addingTimeInterval(configuration.defaultSendDelay)
+        let expiresAt = createdAt.addingTimeInterval(configuration.defaultExpiry)
+        let serviceAddress = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
+        let named = Dictionary(
+            (headers.to.map { ($0, GrantRecord.Kind.to) } + headers.cc.map { ($0, .cc) })
+                .map { ($0.0.address.lowercased(), ($0.0, $0.1)) }, uniquingKeysWith: { first, _ in first })
+
+        var seen: Set<String> = []
+        var sealedRecipients: [(address: MailAddress, kind: GrantRecord.Kind)] = []
+        var passRecipients: [String] = []
+        for recipient in mail.recipients where seen.insert(recipient.address.lowercased()).inserted {
+            if recipient.sealed {
+                let bare = try mailAddress(recipient.address, role: "recipient")
+                let known = named[bare.address.lowercased()]
+                let address = (try? MailAddress(address: bare.address, displayName: known?.0.displayName)) ?? bare
+                sealedRecipients.append((address, known?.1 ?? .bcc))
+            } else {
+                passRecipients.append(recipient.address)
+            }
+        }
+
+        let size = try Self.fileSize(mail.file)
+        var newGrants: [NewGrant] = []
+        var sealed: [(address: String, link: String)] = []
+        for recipient in sealedRecipients {
+            let rfcMessageID = MessageIDFactory.make(domain: serviceAddress.domain)
+            let issued = issueGrant(
+                recipient: recipient.address.address, kind: recipient.kind, messageID: messageID, dataKey: dataKey,
+                notificationMessageID: rfcMessageID)
+            var notification = try wrapMailError {
+                try templates.notification(
+                    NotificationDetails(
+                        serviceAddress: serviceAddress, sender: sender, recipient: recipient.address, subject: subject,
+                        link: issued.link, sentAt: createdAt, expiresAt: expiresAt, attachmentCount: 1, locale: .en,
+                        messageID: rfcMessageID))
+            }
+            notification.replyTo = headers.replyTo ?? sender
+            notification.inReplyTo = headers.inReplyTo
+            notification.references = headers.references
+            newGrants.append(
+                NewGrant(
+                    grant: issued.record,
+                    notification: try queuedMail(
+                        notification, kind: .notification, messageID: messageID.description, grantID: nil,
+                        recipient: recipient.address.address, notBefore: deliverAfter, createdAt: createdAt,
+                        mailFrom: serviceAddress.address)))
+            sealed.append((recipient.address.address, issued.link))
+        }
+
+        var passMail: [OutboxMailRecord] = []
+        if !passRecipients.isEmpty {
+            let copy = try Self.passThroughBytes(mail.file, traceField: mail.traceField)
+            let rfcMessageID = headers.messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)
+            for recipient in passRecipients {
+                let outboxID = Self.makeOutboxID()
+                passMail.append(
+                    OutboxMailRecord(
+                        id: outboxID, messageId: messageID.description, grantId: nil, kind: .passthrough,
+                        mailFrom: mail.envelopeSender, recipient: recipient, rfcMessageId: rfcMessageID,
+                        sealedData: Data(GrantCrypto.sealMetadata(copy, master: master, context: Self.outboxContext(outboxID))),
+                        dataKid: master.kid, notBefore: createdAt, createdAt: createdAt))
+            }
+        }
+
+        let sealsOriginal = !sealedRecipients.isEmpty
+        let message = MessageRecord(
+            id: messageID.description, sender: sender.address, senderName: sender.displayName,
+            sealedSubject: Data(
+                GrantCrypto.sealMetadata(
+                    Array(subject.utf8), master: master, context: Self.subjectContext(messageID.description))),
+            subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
+            maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 : 1, origin: Self.gatewayOrigin)
+        let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
+        do {
+            try vault.storeGatewayMessage(message, grants: newGrants, mail: passMail) { writer in
+                var infos: [AttachmentInfo] = []
+                if sealsOriginal {
+                    let sealedSize = try AttachmentSealer.seal(
+                        file: mail.file, dataKey: dataKey, messageID: messageID, partIndex: 1, into: writer)
+                    guard sealedSize == size else {
+                        throw RetractError(.attachmentUnreadable, "the received message changed while it was sealed")
+                    }
+                    infos.append(
+                        AttachmentInfo(index: 1, name: Self.originalMessageName, size: sealedSize, mediaType: "message/rfc822"))
+                }
+                // Without a sealed recipient the envelope holds no body: the copies went out as they came.
+                let envelope = Envelope(
+                    subject: subject, from: sender.address, fromName: sender.displayName, sentAt: createdAt,
+                    bodyText: sealsOriginal ? body : "", to: headers.to.map(\.description),
+                    cc: headers.cc.map(\.description), attachments: infos)
+                try AttachmentSealer.seal(
+                    bytes: try envelope.encoded(), dataKey: dataKey, messageID: messageID, partIndex: 0, into: writer)
+            }
+        } catch let error as RetractError {
+            throw error
+        } catch {
+            throw RetractError(.storage, "could not store the received message, nothing was kept: \(error)")
+        }
+        logger.info(
+            "gateway message committed",
+            metadata: [
+                "message": "\(messageID)", "sealed": "\(sealed.count)", "passed_through": "\(passRecipients.count)",
+            ])
+        return IncomingMailReceipt(messageID: messageID.description, sealed: sealed, passedThrough: passRecipients)
+    }
+
+    /// The sender account for `address`, created (without a password; the operator can set
+    /// one later) when there is none yet: the first gateway mail of a colleague in an
+    /// internal domain files it under a new account.
+    public func ensureGatewaySender(address: String, name: String?) throws(RetractError) -> SenderAccount {
+        let mailbox = try mailAddress(address, role: "sender address")
+        do {
+            if let record = try vault.sender(address: mailbox.address.lowercased()) ?? vault.sender(address: mailbox.address) {
+                return SenderAccount(record)
+            }
+            let cleaned = name.map { HeaderText.oneLine($0, fallback: "") }.flatMap { $0.isEmpty ? nil : $0 }
+            let (_, hash) = Self.makeSenderToken()
+            let record = SenderRecord(address: mailbox.address, name: cleaned, tokenHash: hash, createdAt: now())
+            if try vault.insertSender(record) {
+                logger.info("sender created by the gateway", metadata: ["sender": "\(mailbox.address)"])
+                return SenderAccount(record)
+            }
+            // Another message created it meanwhile.
+            guard let record = try vault.sender(address: mailbox.address) else {
+                throw RetractError.senderNotFound(mailbox.address)
+            }
+            return SenderAccount(record)
+        } catch let error as RetractError {
+            throw error
+        } catch {
+            throw RetractError(.storage, "could not read or create the sender \(mailbox.address): \(error)")
+        }
+    }
+
+    /// The lower-case domains of the sender accounts: the internal domains when
+    /// `RETRACT_INTERNAL_DOMAINS` is unset.
+    public func senderDomains() throws(RetractError) -> [String] {
+        do {
+            var domains: [String] = []
+            for record in try vault.senders() {
+                guard let at = record.address.lastIndex(of: "@") else { continue }
+                let domain = record.address[record.address.index(after: at)...].lowercased()
+                if !domains.contains(domain) { domains.append(domain) }
+            }
+            return domains
+        } catch {
+            throw RetractError(.storage, "could not read the sender accounts: \(error)")
+        }
+    }
+
+    /// Checks SMTP AUTH credentials: the sender's address with their web password or their
+    /// API token; the account when they are right.
+    ///
+    /// Counted against the web sign-in's limits (5 failures per account and 20 per client in
+    /// 15 minutes, persisted), checked before any hashing; a success takes its count back.
+    public func authenticateSubmission(address: String, secret: String, client: String?) async throws(SignInFailure)
+        -> SenderAccount
+    {
+        let at = now()
+        let accountSubject = address.trimmingCharacters(in: .whitespaces).lowercased()
+        var limits = [
+            RateLimiter.Limit(
+                scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
+                window: Self.signInWindow)
+        ]
+        if let client {
+            limits.append(
+                RateLimiter.Limit(
+                    scope: Self.signInClientScope, subject: client, limit: Self.signInLimitPerClient,
+                    window: Self.signInWindow))
+        }
+        let limiter = rateLimiter
+        let attempt: RateLimiter.Attempt
+        do {
+            attempt = try limiter.begin(limits, now: at)
+        } catch {
+            logger.error("submission rate limit unreadable", metadata: ["error": "\(error)"])
+            throw .invalidCredentials
+        }
+        if case .refused(let retryAfter) = attempt { throw .tooManyAttempts(retryAfter: retryAfter) }
+
+        var account: SenderAccount?
+        if secret.hasPrefix(Self.senderTokenPrefix), let owner = await sender(bearerToken: secret),
+            owner.address.lowercased() == accountSubject
+        {
+            account = owner
+        } else if !secret.hasPrefix(Self.senderTokenPrefix) {
+            let record = try? vault.sender(address: accountSubject)
+            let stored = record?.passwordHash
+            let verified = await PasswordWork.run {
+                PasswordHash.verify(secret, against: stored ?? Self.dummyPasswordHash) && stored != nil
+            }
+            guard let verified else {
+                try? limiter.withdraw(attempt)
+                throw .tooManyAttempts(retryAfter: 1)
+            }
+            if verified, let record { account = SenderAccount(record) }
+        }
+        guard let account else {
+            logger.notice("SMTP AUTH refused", metadata: ["client": "\(client ?? "unknown")"])
+            throw .invalidCredentials
+        }
+        try? limiter.withdraw(attempt)
+        try? await limiter.reset(scope: Self.signInAccountScope, subject: accountSubject)
+        return account
+    }
+
+    /// The size of a regular file, or `attachmentUnreadable`.
+    static func fileSize(_ url: URL) throws(RetractError) -> Int64 {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            guard attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? NSNumber else {
+                throw RetractError(.attachmentUnreadable, "the received message \(url.path) is not a regular file")
+            }
+            return size.int64Value
+        } catch let error as RetractError {
+            throw error
+        } catch {
+            throw RetractError(.attachmentUnreadable, "the received message \(url.path) cannot be read: \(error)")
+        }
+    }
+
+    /// The trace field, CR LF, then the original bytes unchanged.
+    static func passThroughBytes(_ url: URL, traceField: String) throws(RetractError) -> [UInt8] {
+        do {
+            return Array((traceField + "\r\n").utf8) + [UInt8](try Data(contentsOf: url))
+        } catch {
+            throw RetractError(.attachmentUnreadable, "the received message \(url.path) cannot be read: \(error)")
+        }
+    }
+}
