@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "retract",
             dependencies: [
-                "RetractCore", "RetractServer", "Seal", "Mail", "Vault",
+                "RetractCore", "RetractServer", "Gateway", "Seal", "Mail", "Vault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
