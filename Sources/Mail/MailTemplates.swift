@@ -21,7 +21,7 @@ import Mustache
 /// recipient who never opened the original is not told that something was corrected.
 public struct MailTemplates: Sendable {
     /// The mail kinds, each with a subject, text and HTML template.
-    static let kinds = ["notification", "withdrawal", "correction", "recall-report", "verification"]
+    static let kinds = ["notification", "withdrawal", "correction", "recall-report", "verification", "gateway-receipt"]
     /// The parts of one kind.
     static let parts = ["subject", "text", "html"]
 
@@ -197,7 +197,7 @@ public struct MailTemplates: Sendable {
 
     // MARK: Rendering
 
-    private func render(
+    func render(
         _ kind: String, locale: MailLocale, data: [String: Any]
     ) throws(MailError) -> (subject: String, text: String, html: String) {
         guard let library = self.libraries[locale] else {
@@ -277,7 +277,7 @@ public struct MailTemplates: Sendable {
     }
 
     /// Variables every kind gets: the sender's name and address, and the recipient's.
-    private static func people(sender: MailAddress, recipient: MailAddress?) -> [String: Any] {
+    static func people(sender: MailAddress, recipient: MailAddress?) -> [String: Any] {
         var data: [String: Any] = [
             "senderName": sender.displayName ?? sender.address,
             "senderAddress": sender.address,

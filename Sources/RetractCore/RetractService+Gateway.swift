@@ -24,7 +24,9 @@ extension RetractService {
     /// subject `mail.subject`, thread where the original would (its In-Reply-To and
     /// References), and have Reply-To the original's Reply-To or else the sender. Nothing is
     /// stored when anything fails (an unreadable file throws `attachmentUnreadable`, a vault
-    /// failure `storage`). The worker delivers the mail afterwards; nothing is sent here.
+    /// failure `storage`). With `RETRACT_RECEIPTS` on (the default) and a sealed recipient,
+    /// the sender's receipt (who got a link, who got the mail) is queued in the same
+    /// transaction. The worker delivers the mail afterwards; nothing is sent here.
     public func acceptIncomingMail(_ mail: IncomingMail, headers: IncomingMailHeaders) async throws(RetractError)
         -> IncomingMailReceipt
     {
@@ -118,6 +120,19 @@ extension RetractService {
         }
 
         let sealsOriginal = !sealedRecipients.isEmpty
+        if sealsOriginal, configuration.gatewayReceipts {
+            let receipt = try wrapMailError {
+                try templates.gatewayReceipt(
+                    GatewayReceiptDetails(
+                        serviceAddress: serviceAddress, sender: sender, subject: subject, sentAt: createdAt,
+                        vaultMessageID: messageID.description, linkRecipients: sealed.map(\.address),
+                        directRecipients: passRecipients, originalMessageID: headers.messageID))
+            }
+            passMail.append(
+                try queuedMail(
+                    receipt, kind: .receipt, messageID: messageID.description, grantID: nil, recipient: sender.address,
+                    notBefore: createdAt, createdAt: createdAt, mailFrom: serviceAddress.address))
+        }
         let message = MessageRecord(
             id: messageID.description, sender: sender.address, senderName: sender.displayName,
             sealedSubject: Data(

@@ -19,6 +19,8 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
         /// A copy of a message the SMTP gateway received, passed on unchanged (but for a
         /// `Received:` line) to one recipient in an internal domain.
         case passthrough
+        /// The receipt to a sender after the SMTP gateway sealed their mail.
+        case receipt
     }
 
     /// Where the mail is in its life.

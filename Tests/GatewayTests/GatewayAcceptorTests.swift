@@ -127,8 +127,32 @@ struct GatewayAcceptorTests {
             #expect(bytes == original)
         }
 
+        // And the sender got a receipt naming who got a link and who got the mail
+        let receipt = try #require(mails.first { $0.row.recipient == "alice@corp.test" })
+        #expect(receipt.row.kind == .receipt)
+        let receiptText = try #require(try ParsedMail(parsing: receipt.bytes).textBody)
+        let links = try #require(receiptText.range(of: "personal link"))
+        let direct = try #require(receiptText.range(of: "message itself"))
+        #expect(receiptText[links.upperBound..<direct.lowerBound].contains("bob@partner.test"))
+        #expect(receiptText[links.upperBound..<direct.lowerBound].contains("dave@other.test"))
+        #expect(receiptText[direct.upperBound...].contains("carol@corp.test"))
+        #expect(try ParsedMail(parsing: receipt.bytes).header("In-Reply-To") == "<orig-1@corp.test>")
+
         // And the message is filed as coming from the gateway
         #expect(try bench.service.vault.message(id: id)?.origin == "gateway")
+    }
+
+    @Test("RETRACT_RECEIPTS=off queues no receipt")
+    func receiptsOff() async throws {
+        // Given receipts switched off
+        let bench = try Self.bench { $0.gatewayReceipts = false }
+        let message = try Self.received(bench, bytes: Self.original(), recipients: ["bob@partner.test"])
+
+        // When the gateway accepts a sealed message
+        let id = try Self.messageID(await GatewayAcceptor(service: bench.service).accept(message))
+
+        // Then only the notification is queued
+        #expect(try bench.service.vault.outboxMail(messageID: id).map(\.kind) == [.notification])
     }
 
     @Test("a tagged subject is sealed under tagged, and the tag is gone from the notification")

@@ -1,0 +1,44 @@
+import Foundation
+
+/// What the receipt to a sender says after the SMTP gateway sealed their message: who got a
+/// personal link and who got the mail directly.
+public struct GatewayReceiptDetails: Sendable {
+    /// The service's own mailbox; its address becomes `From` (labelled "Retract").
+    public var serviceAddress: MailAddress
+    /// The sender, the receipt's one recipient.
+    public var sender: MailAddress
+    /// The message's subject (seal tag removed).
+    public var subject: String
+    /// When the gateway accepted it.
+    public var sentAt: Date
+    /// The vault message id (`retract status ID`).
+    public var vaultMessageID: String
+    /// Recipients who got a notification with a personal link.
+    public var linkRecipients: [String]
+    /// Recipients who got the original directly.
+    public var directRecipients: [String]
+    /// The original's Message-ID, so the receipt threads under the sender's sent mail.
+    public var originalMessageID: String?
+    /// The language of the receipt.
+    public var locale: MailLocale
+    /// The receipt's Message-ID.
+    public var messageID: String
+
+    /// Creates the details; `messageID` defaults to a fresh one in the service's domain.
+    public init(
+        serviceAddress: MailAddress, sender: MailAddress, subject: String, sentAt: Date, vaultMessageID: String,
+        linkRecipients: [String], directRecipients: [String], originalMessageID: String? = nil,
+        locale: MailLocale = .en, messageID: String? = nil
+    ) {
+        self.serviceAddress = serviceAddress
+        self.sender = sender
+        self.subject = subject
+        self.sentAt = sentAt
+        self.vaultMessageID = vaultMessageID
+        self.linkRecipients = linkRecipients
+        self.directRecipients = directRecipients
+        self.originalMessageID = originalMessageID
+        self.locale = locale
+        self.messageID = messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)
+    }
+}

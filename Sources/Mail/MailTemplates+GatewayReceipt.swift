@@ -1,0 +1,27 @@
+import Foundation
+
+extension MailTemplates {
+    /// The receipt to a sender whose mail the SMTP gateway sealed: who got a personal link
+    /// (revocable), who got the mail directly, and the vault message id.
+    ///
+    /// From the service itself (labelled "Retract"), to the sender, threaded under the
+    /// original (In-Reply-To its Message-ID), `Auto-Submitted: auto-generated`.
+    public func gatewayReceipt(_ r: GatewayReceiptDetails) throws(MailError) -> MailMessage {
+        var data = Self.people(sender: r.sender, recipient: nil)
+        data["subject"] = r.subject
+        data["sentAt"] = MailDateFormat.body(r.sentAt, locale: r.locale)
+        data["messageId"] = r.vaultMessageID
+        data["linkRecipients"] = r.linkRecipients.map { ["address": $0] }
+        data["directRecipients"] = r.directRecipients.map { ["address": $0] }
+        data["hasLinkRecipients"] = !r.linkRecipients.isEmpty
+        data["hasDirectRecipients"] = !r.directRecipients.isEmpty
+        let parts = try self.render("gateway-receipt", locale: r.locale, data: data)
+        let message = MailMessage(
+            from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],
+            subject: parts.subject, messageID: r.messageID, inReplyTo: r.originalMessageID,
+            references: r.originalMessageID.map { [$0] } ?? [], textBody: parts.text, htmlBody: parts.html,
+            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", r.locale.rawValue)])
+        try message.validate()
+        return message
+    }
+}
