@@ -1,0 +1,104 @@
+import Foundation
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The content of one message on its way to disk: a new file of its own (mode 0600, under
+/// the server's spool directory), written in blocks of 64 KiB as the lines arrive, so a
+/// message is never whole in memory.
+///
+/// Bytes are counted as they come. Past the size limit the file is removed at once and the
+/// rest is counted but not kept (the client still sends it all before the 552). A failed
+/// write (a full disk) is remembered and also discards the rest: the message then gets 451.
+final class SMTPContentSpool {
+    /// How the content ended up.
+    enum Outcome: Equatable {
+        /// Complete, in `file`.
+        case stored(file: URL, size: Int64)
+        /// Larger than the limit; nothing kept.
+        case tooLarge
+        /// It could not be written; nothing kept.
+        case failed(SMTPServerError)
+    }
+
+    private static let blockSize = 64 * 1024
+
+    /// The file the content goes to.
+    let file: URL
+    private let limit: Int64
+    private var descriptor: Int32
+    private var pending: ByteBuffer
+    private var size: Int64 = 0
+    private var failure: SMTPServerError?
+
+    /// Creates a new, empty file under `directory` for content of at most `limit` bytes.
+    init(directory: URL, limit: Int64) throws(SMTPServerError) {
+        self.file = directory.appendingPathComponent("incoming-\(UUID().uuidString).eml")
+        self.limit = limit
+        self.pending = ByteBuffer()
+        self.pending.reserveCapacity(Self.blockSize)
+        self.descriptor = open(self.file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard self.descriptor >= 0 else {
+            throw SMTPServerError.spoolFailed.with("cannot create \(self.file.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit {
+        self.discard()
+    }
+
+    /// Adds one piece of content.
+    func append(_ chunk: ByteBuffer) {
+        self.size += Int64(chunk.readableBytes)
+        guard self.descriptor >= 0 else { return }
+        guard self.size <= self.limit else {
+            self.discard()
+            return
+        }
+        var chunk = chunk
+        self.pending.writeBuffer(&chunk)
+        if self.pending.readableBytes >= Self.blockSize { self.flush() }
+    }
+
+    /// Ends the content: the file holds all of it, or it is gone.
+    func finish() -> Outcome {
+        if self.size > self.limit { return .tooLarge }
+        if let failure { return .failed(failure) }
+        self.flush()
+        if let failure { return .failed(failure) }
+        close(self.descriptor)
+        self.descriptor = -1
+        return .stored(file: self.file, size: self.size)
+    }
+
+    /// Closes and removes the file (whatever state it is in).
+    func discard() {
+        if self.descriptor >= 0 {
+            close(self.descriptor)
+            self.descriptor = -1
+        }
+        self.pending.clear()
+        unlink(self.file.path)
+    }
+
+    private func flush() {
+        while self.pending.readableBytes > 0 && self.descriptor >= 0 {
+            let written = self.pending.withUnsafeReadableBytes { raw in
+                write(self.descriptor, raw.baseAddress, raw.count)
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                self.failure = SMTPServerError.spoolFailed.with(
+                    "cannot write \(self.file.path): \(String(cString: strerror(errno)))")
+                self.discard()
+                return
+            }
+            self.pending.moveReaderIndex(forwardBy: written)
+        }
+        self.pending.clear()
+    }
+}

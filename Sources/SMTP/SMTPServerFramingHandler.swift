@@ -1,0 +1,125 @@
+import NIOCore
+
+/// The SMTP server's framing in the channel pipeline: bytes in, `SMTPServerInput` out;
+/// `SMTPServerReply` in, bytes out.
+///
+/// Commands are answered one at a time: after a command line the handler passes on nothing
+/// more until the reply to it has been written, so pipelined commands (RFC 2920) wait in
+/// its buffer, a 354 reply switches the bytes that follow DATA to content mode before they
+/// are read as commands, and a shutdown request is passed on only between commands. While
+/// commands wait, it stops asking the socket for more once 64 KiB are buffered.
+///
+/// The idle timeout runs while the handler waits for the client: from the end of one reply
+/// to the next complete line (a client dribbling bytes does not reset it), and during the
+/// content from one line to the next.
+final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = SMTPServerInput
+    typealias OutboundIn = SMTPServerReply
+    typealias OutboundOut = ByteBuffer
+
+    private static let bufferedLimit = 64 * 1024
+
+    private var decoder: SMTPServerFrameDecoder
+    private var buffer = ByteBuffer()
+    private let idleTimeout: TimeAmount
+    /// A frame that needs a reply was passed on (or the greeting is not out yet).
+    private var awaitingReply = true
+    private var shutdownRequested = false
+    private var readHeld = false
+    private var idleTimer: Scheduled<Void>?
+
+    /// A handler with the given idle timeout and command line limit.
+    init(idleTimeout: TimeAmount, maximumLineLength: Int = 1000) {
+        self.idleTimeout = idleTimeout
+        self.decoder = SMTPServerFrameDecoder(maximumLineLength: maximumLineLength)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = Self.unwrapInboundIn(data)
+        self.buffer.writeBuffer(&incoming)
+        self.passOnFrames(context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Frames are passed on, each batch followed by its own read-complete, in `passOnFrames`.
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let reply = Self.unwrapOutboundIn(data)
+        var bytes = context.channel.allocator.buffer(capacity: 64)
+        reply.write(into: &bytes)
+        context.write(Self.wrapOutboundOut(bytes), promise: promise)
+        if reply.code == 354 { self.decoder.mode = .content }
+        self.awaitingReply = false
+        self.passOnFrames(context: context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.awaitingReply && self.buffer.readableBytes >= Self.bufferedLimit {
+            self.readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is SMTPServerShutdownRequest else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        self.shutdownRequested = true
+        promise?.succeed(())
+        self.passOnFrames(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.cancelIdleTimer()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelIdleTimer()
+    }
+
+    /// Passes on what the buffer holds, up to the next frame that needs a reply.
+    private func passOnFrames(context: ChannelHandlerContext) {
+        var passed = false
+        while !self.awaitingReply {
+            if self.shutdownRequested && self.decoder.mode == .command {
+                self.awaitingReply = true
+                self.cancelIdleTimer()
+                context.fireChannelRead(Self.wrapInboundOut(.shutdown))
+                passed = true
+                break
+            }
+            guard let frame = self.decoder.next(&self.buffer) else { break }
+            self.cancelIdleTimer()
+            if case .content = frame {} else { self.awaitingReply = true }
+            context.fireChannelRead(Self.wrapInboundOut(frame))
+            passed = true
+        }
+        if passed { context.fireChannelReadComplete() }
+        if !self.awaitingReply && self.idleTimer == nil { self.armIdleTimer(context: context) }
+        if self.buffer.readerIndex > Self.bufferedLimit { self.buffer.discardReadBytes() }
+        if self.readHeld && !(self.awaitingReply && self.buffer.readableBytes >= Self.bufferedLimit) {
+            self.readHeld = false
+            context.read()
+        }
+    }
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        self.idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: self.idleTimeout) {
+            self.idleTimer = nil
+            guard !self.awaitingReply else { return }
+            self.awaitingReply = true
+            context.fireChannelRead(Self.wrapInboundOut(.idleTimeout))
+            context.fireChannelReadComplete()
+        }
+    }
+
+    private func cancelIdleTimer() {
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+    }
+}
