@@ -8,7 +8,8 @@ SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 # The tests also talk to a real SMTP server (Debian's aiosmtpd) over TLS with certificates
 # they make with openssl; the web app is tested in Debian's headless Chromium, driven by
 # Selenium (from PyPI, pinned in Tests/Browser/requirements.txt).
-TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver
+# The gateway's tests run Debian's postfix from a configuration directory of their own.
+TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix
 PYTHON ?= python3
 # The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk.
 BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light
