@@ -60,6 +60,8 @@ public struct MessageStatus: Codable, Sendable {
     public var contentAvailable: Bool
     public var recipients: [Recipient]
     public var accessLog: [Access]
+    /// `gateway` for mail the SMTP gateway received; absent otherwise.
+    public var origin: String?
 }
 
 /// One line of `retract list`.
@@ -72,4 +74,6 @@ public struct MessageSummary: Codable, Sendable {
     /// Recipients who opened it at least once.
     public var opened: Int
     public var revoked: Int
+    /// `gateway` for mail the SMTP gateway received; absent otherwise.
+    public var origin: String?
 }

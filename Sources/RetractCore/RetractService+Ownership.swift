@@ -7,7 +7,8 @@ extension RetractService {
         try vault.messageSummaries(sender: sender).map { row in
             MessageSummary(
                 id: row.message.id, sender: row.message.sender, subject: (try? subject(of: row.message)) ?? "?",
-                createdAt: row.message.createdAt, recipients: row.recipients, opened: row.opened, revoked: row.revoked)
+                createdAt: row.message.createdAt, recipients: row.recipients, opened: row.opened, revoked: row.revoked,
+                origin: row.message.origin)
         }
     }
 

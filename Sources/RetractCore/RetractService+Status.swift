@@ -39,7 +39,7 @@ extension RetractService {
             createdAt: message.createdAt, expiresAt: message.expiresAt, maxViews: message.maxViews,
             deliverAfter: message.deliverAfter, attachments: message.partCount - 1, supersedes: message.supersedes,
             contentAvailable: grants.contains { $0.isLive }, recipients: recipients,
-            accessLog: log)
+            accessLog: log, origin: message.origin)
     }
 
     /// Every message, newest first.
@@ -47,7 +47,8 @@ extension RetractService {
         try vault.messageSummaries().map { row in
             MessageSummary(
                 id: row.message.id, sender: row.message.sender, subject: (try? subject(of: row.message)) ?? "?",
-                createdAt: row.message.createdAt, recipients: row.recipients, opened: row.opened, revoked: row.revoked)
+                createdAt: row.message.createdAt, recipients: row.recipients, opened: row.opened, revoked: row.revoked,
+                origin: row.message.origin)
         }
     }
 

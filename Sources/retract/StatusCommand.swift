@@ -15,7 +15,9 @@ struct StatusCommand: AsyncParsableCommand {
             let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
             let status = try service.status(messageID: id)
             if json { return try Console.json(status) }
-            Console.out("message \(status.id)  \"\(status.subject)\"  from \(status.sender)")
+            Console.out(
+                "message \(status.id)  \"\(status.subject)\"  from \(status.sender)"
+                    + (status.origin.map { "  (via the \($0))" } ?? ""))
             Console.out("sent \(Console.date(status.createdAt))  expires \(Console.date(status.expiresAt))")
             for r in status.recipients {
                 Console.out(
@@ -44,7 +46,9 @@ struct ListCommand: AsyncParsableCommand {
             let list = try service.list()
             if json { return try Console.json(list) }
             for m in list {
-                Console.out("\(m.id)  \(Console.date(m.createdAt))  \(m.opened)/\(m.recipients) opened  \(m.revoked) revoked  \(m.subject)")
+                Console.out(
+                    "\(m.id)  \(Console.date(m.createdAt))  \(m.opened)/\(m.recipients) opened  \(m.revoked) revoked  \(m.subject)"
+                        + (m.origin.map { "  (via the \($0))" } ?? ""))
             }
         }
     }

@@ -140,6 +140,8 @@ struct GatewayAcceptorTests {
 
         // And the message is filed as coming from the gateway
         #expect(try bench.service.vault.message(id: id)?.origin == "gateway")
+        #expect(try bench.service.status(messageID: id).origin == "gateway")
+        #expect(try bench.service.list(sender: "alice@corp.test").first?.origin == "gateway")
     }
 
     @Test("RETRACT_RECEIPTS=off queues no receipt")
