@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import RetractCore
+import ServiceLifecycle
 
 /// Builds the router: the reader routes, the sender API under `/api/v1`, static files and
 /// health, and the dev mailbox when `devMailbox` names the file outbox folder.
@@ -39,12 +40,15 @@ public func devMailboxDirectory(_ configuration: RetractConfiguration, host: Str
     return configuration.smtpURL == nil && isLoopback ? configuration.outboxDirectory : nil
 }
 
-/// Builds the whole application: HTTP server plus the outbox worker.
+/// Builds the whole application: HTTP server plus the outbox worker, and
+/// `additionalServices` (the SMTP gateway of `retract serve --smtp-listen`) in the same
+/// service group, so they start together and shut down gracefully together.
 ///
 /// The server runs under `arguments.connectionLimits`: idle, head and body deadlines and
 /// the per-address cap on each connection, the total cap on accepting new ones.
 public func buildApplication(
     _ arguments: some ServerArguments, service: RetractService, logger: Logger = Logger(label: "retract"),
+    additionalServices: [any Service] = [],
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let devMailbox = devMailboxDirectory(service.configuration, host: arguments.host)
@@ -57,7 +61,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(arguments.host, port: arguments.port), serverName: "retract",
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
-        services: [OutboxDeliveryService(service: service, interval: .seconds(1))],
+        services: [OutboxDeliveryService(service: service, interval: .seconds(1))] + additionalServices,
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? arguments.port) },
         logger: logger)
 }
