@@ -86,7 +86,8 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
         let mail = IncomingMail(
             file: message.file, envelopeSender: message.mailFrom, sender: account.address,
             recipients: decisions.map { .init(address: $0.recipient, sealed: $0.action == .seal) },
-            subject: policy.cleanedSubject(headers.subject), traceField: traceField(for: message))
+            subject: policy.cleanedSubject(headers.subject), traceField: traceField(for: message),
+            removingTag: policy.isTagged(headers.subject) ? policy.tag : nil)
         return try await service.acceptIncomingMail(mail, headers: headers)
     }
 

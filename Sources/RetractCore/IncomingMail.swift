@@ -30,11 +30,16 @@ public struct IncomingMail: Sendable {
     /// The trace field prepended to every pass-through copy, `Received: …` on one line
     /// (no CR LF; at most 998 octets).
     public var traceField: String
+    /// The seal tag to take out of the original's own Subject before it is sealed or passed
+    /// on (nil when the subject carries none).
+    public var removingTag: String?
 
     /// Describes a received message.
     public init(
-        file: URL, envelopeSender: String, sender: String, recipients: [Recipient], subject: String, traceField: String
+        file: URL, envelopeSender: String, sender: String, recipients: [Recipient], subject: String, traceField: String,
+        removingTag: String? = nil
     ) {
+        self.removingTag = removingTag
         self.file = file
         self.envelopeSender = envelopeSender
         self.sender = sender

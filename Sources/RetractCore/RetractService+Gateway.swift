@@ -20,7 +20,9 @@ extension RetractService {
     /// pass-through copy each, the original bytes with only `mail.traceField` prepended, to
     /// that envelope recipient from the original envelope sender.
     ///
-    /// Envelope recipients named in neither To nor Cc get Bcc grants. Notifications keep the
+    /// With `mail.removingTag`, the original's Subject line loses the seal tag in a copy
+    /// written beside the file (removed afterwards), and that copy is what is sealed and
+    /// passed on. Envelope recipients named in neither To nor Cc get Bcc grants. Notifications keep the
     /// subject `mail.subject`, thread where the original would (its In-Reply-To and
     /// References), and have Reply-To the original's Reply-To or else the sender. Nothing is
     /// stored when anything fails (an unreadable file throws `attachmentUnreadable`, a vault
@@ -76,7 +78,11 @@ extension RetractService {
             }
         }
 
-        let size = try Self.fileSize(mail.file)
+        // The bytes that leave: the original, or its copy without the seal tag in its Subject.
+        let untagged = try mail.removingTag.flatMap { tag throws(RetractError) in try UntaggedCopy.make(of: mail.file, removing: tag) }
+        defer { if let untagged { try? FileManager.default.removeItem(at: untagged) } }
+        let source = untagged ?? mail.file
+        let size = try Self.fileSize(source)
         var newGrants: [NewGrant] = []
         var sealed: [(address: String, link: String)] = []
         for recipient in sealedRecipients {
@@ -106,7 +112,7 @@ extension RetractService {
 
         var passMail: [OutboxMailRecord] = []
         if !passRecipients.isEmpty {
-            let copy = try Self.passThroughBytes(mail.file, traceField: mail.traceField)
+            let copy = try Self.passThroughBytes(source, traceField: mail.traceField)
             let rfcMessageID = headers.messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)
             for recipient in passRecipients {
                 let outboxID = Self.makeOutboxID()
@@ -146,7 +152,7 @@ extension RetractService {
                 var infos: [AttachmentInfo] = []
                 if sealsOriginal {
                     let sealedSize = try AttachmentSealer.seal(
-                        file: mail.file, dataKey: dataKey, messageID: messageID, partIndex: 1, into: writer)
+                        file: source, dataKey: dataKey, messageID: messageID, partIndex: 1, into: writer)
                     guard sealedSize == size else {
                         throw RetractError(.attachmentUnreadable, "the received message changed while it was sealed")
                     }

@@ -175,6 +175,14 @@ struct GatewayAcceptorTests {
         #expect(parsed.header("Subject") == "Salaries")
         let link = try Link.parse(try #require(parsed.links.first))
         #expect(try await bench.service.open(token: link.token, linkKey: link.linkKey).envelope.subject == "Salaries")
+
+        // And the sealed original is the sender's bytes with only the tag gone from its Subject
+        let download = try await bench.service.downloadAttachment(token: link.token, linkKey: link.linkKey, index: 1)
+        var bytes: [UInt8] = []
+        while let chunk = try await download.nextChunk() { bytes += chunk }
+        #expect(bytes == Self.original(subject: "Salaries"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter { $0.contains("untagged") }
+        #expect(leftovers.isEmpty)
     }
 
     @Test("an untagged subject under tagged passes through to everybody")
