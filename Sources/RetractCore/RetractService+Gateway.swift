@@ -29,7 +29,27 @@ extension RetractService {
     /// failure `storage`). With `RETRACT_RECEIPTS` on (the default) and a sealed recipient,
     /// the sender's receipt (who got a link, who got the mail) is queued in the same
     /// transaction. The worker delivers the mail afterwards; nothing is sent here.
+    ///
+    /// The work (reading, sealing, the commit's fsyncs) blocks a thread for as long as it
+    /// takes, so it runs on a dispatch thread of its own, not on a thread of Swift's
+    /// cooperative pool, which the SMTP connections and the HTTP server share.
     public func acceptIncomingMail(_ mail: IncomingMail, headers: IncomingMailHeaders) async throws(RetractError)
+        -> IncomingMailReceipt
+    {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<IncomingMailReceipt, RetractError>, Never>) in
+            Self.gatewayQueue.async {
+                continuation.resume(returning: Result { () throws(RetractError) in try commitIncomingMail(mail, headers: headers) })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Where `acceptIncomingMail` does its blocking work: concurrent, so two messages seal at
+    /// once (their commits are serialised by the vault).
+    static let gatewayQueue = DispatchQueue(label: "retract.gateway-commit", qos: .userInitiated, attributes: .concurrent)
+
+    /// `acceptIncomingMail`'s work, on the calling thread.
+    func commitIncomingMail(_ mail: IncomingMail, headers: IncomingMailHeaders) throws(RetractError)
         -> IncomingMailReceipt
     {
         guard !mail.recipients.isEmpty else {

@@ -285,6 +285,59 @@ struct GatewayAcceptorTests {
         #expect(got == bytes)
     }
 
+    @Test("a large message with a null envelope sender is sealed and passed on byte for byte")
+    func largeMessage() async throws {
+        // Given a 5 MiB message (a base64 attachment) from the null sender to an external and an internal recipient
+        let bench = try Self.bench()
+        var generator = SplitMix64(seed: 7)
+        let blob = (0..<(3 << 20)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let encoded = Data(blob).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let bytes = Array(
+            ("From: alice@corp.test\r\nTo: bob@partner.test, carol@corp.test\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=\"q\"\r\n\r\n--q\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+                + "--q\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + encoded + "\r\n--q--\r\n").utf8)
+        var message = try Self.received(bench, bytes: bytes, recipients: ["bob@partner.test", "carol@corp.test"])
+        message.mailFrom = ""
+
+        // When the gateway accepts it and the worker delivers
+        let id = try Self.messageID(await GatewayAcceptor(service: bench.service).accept(message))
+        _ = await bench.service.deliverDueMail()
+        let mails = try Self.delivered(bench, messageID: id)
+
+        // Then the internal copy keeps the null sender and the bytes, and the link downloads them
+        let passed = try #require(mails.first { $0.row.kind == .passthrough })
+        #expect(passed.row.mailFrom == "")
+        let crlf = try #require(passed.bytes.firstRange(of: [0x0D, 0x0A]))
+        #expect(Array(passed.bytes[crlf.upperBound...]) == bytes)
+        let notification = try #require(mails.first { $0.row.kind == .notification })
+        let link = try Link.parse(try #require(try ParsedMail(parsing: notification.bytes).links.first))
+        let download = try await bench.service.downloadAttachment(token: link.token, linkKey: link.linkKey, index: 1)
+        var got: [UInt8] = []
+        while let chunk = try await download.nextChunk() { got += chunk }
+        #expect(got == bytes)
+    }
+
+    @Test("AUTH stops after five wrong secrets for an account, even with the right one")
+    func authIsLimited() async throws {
+        // Given a sender with a token, and five wrong attempts
+        let bench = try TestBench()
+        let (_, token) = try bench.service.addSender(address: "alice@corp.test", name: nil)
+        let acceptor = GatewayAcceptor(service: bench.service)
+        for _ in 0..<5 {
+            _ = await acceptor.authenticate(username: "alice@corp.test", password: "rt_wrong", client: "10.0.0.1")
+        }
+
+        // When the right token is tried inside the window, then after it
+        let limited = await acceptor.authenticate(username: "alice@corp.test", password: token, client: "10.0.0.2")
+        bench.clock.advance(16 * 60)
+        let later = await acceptor.authenticate(username: "alice@corp.test", password: token, client: "10.0.0.2")
+
+        // Then it is refused inside the window and accepted after it
+        #expect(limited == nil)
+        #expect(later == "alice@corp.test")
+    }
+
     @Test("AUTH accepts the sender's API token and refuses a wrong secret")
     func authenticates() async throws {
         // Given a sender with a token
