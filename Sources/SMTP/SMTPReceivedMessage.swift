@@ -17,6 +17,15 @@ public struct SMTPReceivedMessage: Sendable {
     public var size: Int64
     /// Who sent it.
     public var client: SMTPClientInfo
+
+    /// A received message (the server makes these; public so that acceptors can be tested).
+    public init(mailFrom: String, recipients: [String], file: URL, size: Int64, client: SMTPClientInfo) {
+        self.mailFrom = mailFrom
+        self.recipients = recipients
+        self.file = file
+        self.size = size
+        self.client = client
+    }
 }
 
 /// What the server knows about the client of a session.

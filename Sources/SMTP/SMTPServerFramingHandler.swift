@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 
 /// The SMTP server's framing in the channel pipeline: bytes in, `SMTPServerInput` out;
 /// `SMTPServerReply` in, bytes out.
@@ -8,6 +9,11 @@ import NIOCore
 /// its buffer, a 354 reply switches the bytes that follow DATA to content mode before they
 /// are read as commands, and a shutdown request is passed on only between commands. While
 /// commands wait, it stops asking the socket for more once 64 KiB are buffered.
+///
+/// STARTTLS (RFC 3207) works the same way: a 220 to a `STARTTLS` line stops the reading
+/// until the `SMTPServerTLSUpgrade` event puts TLS in front of this handler; anything the
+/// client sent in plaintext after STARTTLS is discarded, never read as if it came over TLS
+/// (the command injection attack).
 ///
 /// The idle timeout runs while the handler waits for the client: from the end of one reply
 /// to the next complete line (a client dribbling bytes does not reset it), and during the
@@ -27,6 +33,10 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
     private var awaitingReply = true
     private var shutdownRequested = false
     private var readHeld = false
+    /// The last line passed on was STARTTLS: a 220 to it means TLS comes next.
+    private var startTLSPending = false
+    /// STARTTLS was answered 220: nothing is read until the upgrade.
+    private var awaitingUpgrade = false
     private var idleTimer: Scheduled<Void>?
 
     /// A handler with the given idle timeout and command line limit.
@@ -51,6 +61,13 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
         reply.write(into: &bytes)
         context.write(Self.wrapOutboundOut(bytes), promise: promise)
         if reply.code == 354 { self.decoder.mode = .content }
+        if self.startTLSPending && reply.code == 220 {
+            self.startTLSPending = false
+            self.awaitingUpgrade = true
+            self.buffer.clear()
+            return
+        }
+        self.startTLSPending = false
         self.awaitingReply = false
         self.passOnFrames(context: context)
     }
@@ -64,6 +81,26 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let upgrade = event as? SMTPServerTLSUpgrade {
+            guard self.awaitingUpgrade else {
+                promise?.fail(SMTPServerError.invalidConfiguration.with("TLS upgrade without a 220 to STARTTLS"))
+                return
+            }
+            do {
+                let tls = NIOSSLServerHandler(context: upgrade.context)
+                try context.pipeline.syncOperations.addHandler(tls, position: .before(self))
+            } catch {
+                promise?.fail(error)
+                context.close(promise: nil)
+                return
+            }
+            self.awaitingUpgrade = false
+            self.buffer.clear()
+            self.awaitingReply = false
+            promise?.succeed(())
+            self.passOnFrames(context: context)
+            return
+        }
         guard event is SMTPServerShutdownRequest else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
@@ -96,6 +133,9 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
             guard let frame = self.decoder.next(&self.buffer) else { break }
             self.cancelIdleTimer()
             if case .content = frame {} else { self.awaitingReply = true }
+            if case .line(let line) = frame {
+                self.startTLSPending = String(decoding: line, as: UTF8.self).trimmingSpaces().uppercased() == "STARTTLS"
+            }
             context.fireChannelRead(Self.wrapInboundOut(frame))
             passed = true
         }

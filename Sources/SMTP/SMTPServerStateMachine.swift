@@ -141,6 +141,13 @@ struct SMTPServerStateMachine {
         return .handOver(Envelope(mailFrom: transaction.mailFrom, recipients: transaction.recipients, client: self.client))
     }
 
+    /// The content ended but could not be stored (the spool failed): 451, nothing handed over.
+    mutating func contentLost() -> Action {
+        guard case .receivingContent = self.state else { return self.protocolBroken() }
+        self.state = .ready
+        return .reply(SMTPServerReply(451, "4.3.0", "Could not store the message; try again later"))
+    }
+
     /// The acceptor answered for the handed-over message.
     mutating func accepted(_ acceptance: SMTPAcceptance) -> Action {
         guard case .handingOver = self.state else { return self.protocolBroken() }
