@@ -189,4 +189,22 @@ struct SMTPServerFramingTests {
         #expect(try channel.readInbound(as: SMTPServerInput.self) == nil)
         _ = try channel.finish()
     }
+
+    @Test("a 220 to STARTTLS stops the reading and drops the plaintext behind it; a refused STARTTLS does not")
+    func startTLSStopsReading() throws {
+        let channel = try Self.greetedChannel()
+        try channel.writeInbound(Self.bytes("STARTTLS\r\nRSET\r\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == Self.line("STARTTLS"))
+        try channel.writeOutbound(SMTPServerReply(220, "2.0.0", "Ready to start TLS"))
+        try channel.writeInbound(Self.bytes("NOOP\r\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == nil)
+        _ = try channel.finish()
+
+        let refused = try Self.greetedChannel()
+        try refused.writeInbound(Self.bytes("STARTTLS\r\nRSET\r\n"))
+        #expect(try refused.readInbound(as: SMTPServerInput.self) == Self.line("STARTTLS"))
+        try refused.writeOutbound(SMTPServerReply(502, "5.5.1", "STARTTLS not available"))
+        #expect(try refused.readInbound(as: SMTPServerInput.self) == Self.line("RSET"))
+        _ = try refused.finish()
+    }
 }
