@@ -15,7 +15,8 @@ extension RetractService {
 
     /// Commits a message the SMTP gateway received, in one durable transaction, before it
     /// returns: for the sealed recipients the whole original sealed as attachment 1
-    /// (`original.eml`, message/rfc822, streamed from the file), an envelope whose body is the
+    /// (`original.eml`, message/rfc822, streamed from the file), each attachment of it again as
+    /// a part of its own (`AttachmentExtractor`), an envelope whose body is the
     /// original's text part, one grant and one notification per recipient; for the others a
     /// pass-through copy each, the original bytes with only `mail.traceField` prepended, to
     /// that envelope recipient from the original envelope sender.
@@ -103,6 +104,14 @@ extension RetractService {
         defer { if let untagged { try? FileManager.default.removeItem(at: untagged) } }
         let source = untagged ?? mail.file
         let size = try Self.fileSize(source)
+        let sealsOriginal = !sealedRecipients.isEmpty
+        // Each attachment of the original also becomes a part of its own, for the reader.
+        let extracted =
+            sealsOriginal
+            ? AttachmentExtractor.extract(
+                from: source, into: source.deletingLastPathComponent(), limit: max(0, configuration.maxAttachments - 1))
+            : []
+        defer { for part in extracted { try? FileManager.default.removeItem(at: part.url) } }
         var newGrants: [NewGrant] = []
         var sealed: [(address: String, link: String)] = []
         for recipient in sealedRecipients {
@@ -114,7 +123,7 @@ extension RetractService {
                 try templates.notification(
                     NotificationDetails(
                         serviceAddress: serviceAddress, sender: sender, recipient: recipient.address, subject: subject,
-                        link: issued.link, sentAt: createdAt, expiresAt: expiresAt, attachmentCount: 1, locale: .en,
+                        link: issued.link, sentAt: createdAt, expiresAt: expiresAt, attachmentCount: 1 + extracted.count, locale: .en,
                         messageID: rfcMessageID))
             }
             notification.replyTo = headers.replyTo ?? sender
@@ -145,7 +154,6 @@ extension RetractService {
             }
         }
 
-        let sealsOriginal = !sealedRecipients.isEmpty
         if sealsOriginal, configuration.gatewayReceipts {
             let receipt = try wrapMailError {
                 try templates.gatewayReceipt(
@@ -165,7 +173,8 @@ extension RetractService {
                 GrantCrypto.sealMetadata(
                     Array(subject.utf8), master: master, context: Self.subjectContext(messageID.description))),
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
-            maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 : 1, origin: Self.gatewayOrigin)
+            maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
+            origin: Self.gatewayOrigin)
         let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeGatewayMessage(message, grants: newGrants, mail: passMail) { writer in
@@ -178,6 +187,12 @@ extension RetractService {
                     }
                     infos.append(
                         AttachmentInfo(index: 1, name: Self.originalMessageName, size: sealedSize, mediaType: "message/rfc822"))
+                }
+                for (offset, part) in extracted.enumerated() {
+                    let index = offset + 2
+                    let partSize = try AttachmentSealer.seal(
+                        file: part.url, dataKey: dataKey, messageID: messageID, partIndex: index, into: writer)
+                    infos.append(AttachmentInfo(index: index, name: part.name, size: partSize, mediaType: part.mediaType))
                 }
                 // Without a sealed recipient the envelope holds no body: the copies went out as they came.
                 let envelope = Envelope(

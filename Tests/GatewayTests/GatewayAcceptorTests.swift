@@ -316,6 +316,58 @@ struct GatewayAcceptorTests {
         var got: [UInt8] = []
         while let chunk = try await download.nextChunk() { got += chunk }
         #expect(got == bytes)
+
+        // And the attachment is a part of its own that downloads decoded
+        let opened = try await bench.service.open(token: link.token, linkKey: link.linkKey)
+        #expect(opened.envelope.attachments.map(\.name) == ["original.eml", "attachment-1"])
+        let part = try await bench.service.downloadAttachment(token: link.token, linkKey: link.linkKey, index: 2)
+        var decoded: [UInt8] = []
+        while let chunk = try await part.nextChunk() { decoded += chunk }
+        #expect(decoded == blob)
+    }
+
+    @Test("each attachment of the original is also sealed as a part of its own, decoded")
+    func attachmentsAreParts() async throws {
+        // Given nested multiparts with an inline image, a quoted-printable text file, a
+        // forwarded message, and a last part whose boundary never closes
+        let bench = try Self.bench()
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 1, 2, 3, 0xFF]
+        let lines = [
+            "From: alice@corp.test", "To: bob@partner.test", "Subject: files", "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=\"outer\"", "",
+            "--outer", "Content-Type: multipart/related; boundary=\"inner\"", "",
+            "--inner", "Content-Type: text/html; charset=utf-8", "", "<img src=\"cid:logo\">",
+            "--inner", "Content-Type: image/png", "Content-ID: <logo>", "Content-Transfer-Encoding: base64", "",
+            Data(png).base64EncodedString(), "--inner--",
+            "--outer", "Content-Type: text/plain; name=\"notes.txt\"", "Content-Transfer-Encoding: quoted-printable",
+            "Content-Disposition: attachment; filename*=UTF-8''caf%C3%A9.txt", "", "soft=", "break and =C3=A9", "line two",
+            "--outer", "Content-Type: message/rfc822", "", "Subject: inner", "", "forwarded body",
+            "--outer", "Content-Type: application/pdf; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.pdf?=\"", "", "%PDF-1.4 never closed",
+        ]
+        let bytes = Array(lines.joined(separator: "\r\n").utf8)
+        let receipt = try await GatewayAcceptor(service: bench.service).commit(
+            try Self.received(bench, bytes: bytes, recipients: ["bob@partner.test"]))
+
+        // When the recipient opens the message
+        let link = try Link.parse(try #require(receipt.sealed.first?.link))
+        let opened = try await bench.service.open(token: link.token, linkKey: link.linkKey)
+
+        // Then the original and every attachment are listed, and each downloads decoded
+        #expect(opened.envelope.attachments.map(\.name) == ["original.eml", "attachment-1", "café.txt", "message-3.eml", "résumé.pdf"])
+        #expect(opened.envelope.attachments.map(\.mediaType) == ["message/rfc822", "image/png", "text/plain", "message/rfc822", "application/pdf"])
+        func download(_ index: Int) async throws -> [UInt8] {
+            let part = try await bench.service.downloadAttachment(token: link.token, linkKey: link.linkKey, index: index)
+            var got: [UInt8] = []
+            while let chunk = try await part.nextChunk() { got += chunk }
+            return got
+        }
+        #expect(try await download(1) == bytes)
+        #expect(try await download(2) == png)
+        #expect(try await download(3) == Array("softbreak and é\r\nline two".utf8))
+        #expect(try await download(4) == Array("Subject: inner\r\n\r\nforwarded body".utf8))
+        #expect(try await download(5) == Array("%PDF-1.4 never closed".utf8))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter { $0.hasPrefix(".retract-part-") }
+        #expect(leftovers.isEmpty)
     }
 
     @Test("AUTH stops after five wrong secrets for an account, even with the right one")

@@ -1,0 +1,306 @@
+import Foundation
+import Mail
+
+/// Splits the attachments out of a received MIME message into files of their own, so each
+/// is sealed as a part and the reader streams it; the whole original is sealed beside them.
+///
+/// One pass over the file, line by line through a 64 KiB buffer, never the whole message in
+/// memory: a stack of multipart boundaries, each leaf's header block, and for a leaf that is
+/// an attachment (a file name, `Content-Disposition: attachment`, or any type but a
+/// text/plain or text/html body) its content decoded (base64, quoted-printable, or as it
+/// is) into a file in `directory`. Anything it does not understand (a line over 64 KiB,
+/// nesting deeper than 50, a header block over 64 KiB) ends the extraction: the files made
+/// so far are removed and nothing is extracted, and the message is still sealed whole.
+/// Mail is never refused or lost for its MIME.
+struct AttachmentExtractor {
+    /// One attachment on disk.
+    struct Extracted {
+        var url: URL
+        var name: String
+        var mediaType: String
+    }
+
+    static let maximumLine = 64 << 10
+    static let maximumDepth = 50
+    static let maximumHeaderBlock = 64 << 10
+
+    /// The attachments of `file`, at most `limit`, written into `directory`; empty when it
+    /// has none or cannot be split. The caller removes the files.
+    static func extract(from file: URL, into directory: URL, limit: Int) -> [Extracted] {
+        guard limit > 0, let input = FileHandle(forReadingAtPath: file.path) else { return [] }
+        defer { try? input.close() }
+        var extractor = AttachmentExtractor(directory: directory, limit: limit)
+        var pending: [UInt8] = []
+        var ok = true
+        reading: while ok {
+            let chunk: Data
+            do {
+                guard let data = try input.read(upToCount: 64 << 10), !data.isEmpty else { break }
+                chunk = data
+            } catch {
+                ok = false
+                break
+            }
+            pending.append(contentsOf: chunk)
+            var start = 0
+            while let newline = pending[start...].firstIndex(of: 0x0A) {
+                ok = extractor.line(pending[start...newline])
+                start = newline + 1
+                if !ok { break reading }
+            }
+            pending.removeFirst(start)
+            if pending.count > maximumLine { ok = false }
+        }
+        if ok, !pending.isEmpty { ok = extractor.line(pending[...]) }
+        if ok { extractor.closeLeaf() }
+        if !ok || extractor.failed {
+            extractor.removeAll()
+            return []
+        }
+        return extractor.extracted
+    }
+
+    // MARK: State
+
+    private enum Mode {
+        /// Reading a part's header block.
+        case headers
+        /// Inside a multipart's preamble or epilogue, or a leaf not extracted.
+        case skipping
+        /// Writing a leaf's decoded content.
+        case writing
+    }
+
+    private let directory: URL
+    private let limit: Int
+    private var boundaries: [String] = []
+    private var mode = Mode.headers
+    private var headerLines: [String] = []
+    private var headerBytes = 0
+    private var output: FileHandle?
+    private var outputURL: URL?
+    private var encoding = ""
+    private var base64Carry: [UInt8] = []
+    /// The line end owed to a raw leaf's previous line: written only if another content line
+    /// follows (the one before a boundary belongs to the boundary).
+    private var owedLineEnd: [UInt8] = []
+    private(set) var extracted: [Extracted] = []
+    private(set) var failed = false
+    private var current: (name: String, mediaType: String)?
+
+    private init(directory: URL, limit: Int) {
+        self.directory = directory
+        self.limit = limit
+    }
+
+    /// Takes one line with its line end; false stops the extraction.
+    private mutating func line(_ raw: ArraySlice<UInt8>) -> Bool {
+        if failed { return false }
+        var content = raw
+        var lineEnd: [UInt8] = []
+        if content.last == 0x0A {
+            content.removeLast()
+            lineEnd = [0x0A]
+            if content.last == 0x0D {
+                content.removeLast()
+                lineEnd = [0x0D, 0x0A]
+            }
+        }
+        if mode != .headers, content.count >= 2, content.first == 0x2D, content[content.startIndex + 1] == 0x2D,
+            let (index, closing) = boundary(content)
+        {
+            closeLeaf()
+            if closing {
+                boundaries.removeSubrange(index...)
+                mode = .skipping
+            } else {
+                boundaries.removeSubrange((index + 1)...)
+                mode = .headers
+                headerLines = []
+                headerBytes = 0
+            }
+            return !failed
+        }
+        switch mode {
+        case .headers:
+            headerBytes += raw.count
+            guard headerBytes <= Self.maximumHeaderBlock else { return false }
+            let text = String(decoding: content, as: UTF8.self)
+            if content.isEmpty {
+                return startPart()
+            }
+            if let first = text.first, first == " " || first == "\t", !headerLines.isEmpty {
+                headerLines[headerLines.count - 1] += " " + text.trimmingCharacters(in: .whitespaces)
+            } else {
+                headerLines.append(text)
+            }
+        case .skipping:
+            break
+        case .writing:
+            write(content, lineEnd: lineEnd)
+        }
+        return !failed
+    }
+
+    /// The innermost open boundary this line is (`--b` or `--b--`), with whether it closes.
+    private func boundary(_ content: ArraySlice<UInt8>) -> (Int, Bool)? {
+        var text = String(decoding: content.dropFirst(2), as: UTF8.self)
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        for index in boundaries.indices.reversed() {
+            if text == boundaries[index] { return (index, false) }
+            if text == boundaries[index] + "--" { return (index, true) }
+        }
+        return nil
+    }
+
+    /// A part's header block ended: a multipart opens a boundary, a leaf is skipped or written.
+    private mutating func startPart() -> Bool {
+        let lines = headerLines
+        let field = { (name: String) -> String? in
+            lines.first { $0.lowercased().hasPrefix(name + ":") }.map {
+                String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        let type = HeaderParameters(field("content-type") ?? "text/plain")
+        let mediaType = type.value.lowercased().isEmpty ? "text/plain" : type.value.lowercased()
+        if mediaType.hasPrefix("multipart/") {
+            guard let boundary = type["boundary"], !boundary.isEmpty, boundaries.count < Self.maximumDepth else {
+                return false
+            }
+            boundaries.append(boundary)
+            mode = .skipping
+            return true
+        }
+        let disposition = HeaderParameters(field("content-disposition") ?? "")
+        let fileName = Self.decodedName(disposition["filename*"].flatMap(HeaderParameters.decodeExtended)
+            ?? disposition["filename"] ?? type["name*"].flatMap(HeaderParameters.decodeExtended) ?? type["name"])
+        let isBody = (mediaType == "text/plain" || mediaType == "text/html") && fileName == nil
+            && disposition.value.lowercased() != "attachment"
+        guard !isBody, extracted.count < limit else {
+            mode = .skipping
+            return true
+        }
+        let number = extracted.count + 1
+        let fallback = mediaType == "message/rfc822" ? "message-\(number).eml" : "attachment-\(number)"
+        let name = AttachmentName.cleaned(fileName ?? fallback)
+        let url = directory.appendingPathComponent(".retract-part-\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let handle = FileHandle(forWritingAtPath: url.path)
+        else {
+            failed = true
+            return false
+        }
+        output = handle
+        outputURL = url
+        current = (name, Self.plausibleMediaType(mediaType))
+        encoding = (field("content-transfer-encoding") ?? "").lowercased()
+        base64Carry = []
+        owedLineEnd = []
+        mode = .writing
+        return true
+    }
+
+    /// Writes one content line of the current leaf, decoded.
+    private mutating func write(_ content: ArraySlice<UInt8>, lineEnd: [UInt8]) {
+        guard let output else { return }
+        var bytes: [UInt8]
+        switch encoding {
+        case "base64":
+            base64Carry += content.filter { Self.isBase64($0) }
+            let whole = base64Carry.count / 4 * 4
+            bytes = Data(base64Encoded: Data(base64Carry[0..<whole])).map { [UInt8]($0) } ?? []
+            base64Carry.removeFirst(whole)
+        case "quoted-printable":
+            let (decoded, soft) = Self.decodeQuotedPrintableLine(content)
+            bytes = owedLineEnd + decoded
+            owedLineEnd = soft ? [] : lineEnd
+        default:
+            bytes = owedLineEnd + content
+            owedLineEnd = lineEnd
+        }
+        do {
+            try output.write(contentsOf: bytes)
+        } catch {
+            failed = true
+        }
+    }
+
+    /// Finishes the current leaf, if any.
+    mutating func closeLeaf() {
+        guard let output, let outputURL, let current else { return }
+        if encoding == "base64", !base64Carry.isEmpty {
+            while base64Carry.count % 4 != 0 { base64Carry.append(0x3D) }
+            if let tail = Data(base64Encoded: Data(base64Carry)) { try? output.write(contentsOf: tail) }
+        }
+        do {
+            try output.close()
+        } catch {
+            failed = true
+        }
+        extracted.append(Extracted(url: outputURL, name: current.name, mediaType: current.mediaType))
+        self.output = nil
+        self.outputURL = nil
+        self.current = nil
+        base64Carry = []
+        owedLineEnd = []
+    }
+
+    /// Removes every file made.
+    mutating func removeAll() {
+        try? output?.close()
+        for url in extracted.map(\.url) + [outputURL].compactMap({ $0 }) {
+            try? FileManager.default.removeItem(at: url)
+        }
+        extracted = []
+    }
+
+    private static func isBase64(_ byte: UInt8) -> Bool {
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2B
+            || byte == 0x2F
+    }
+
+    /// One quoted-printable line decoded (without its line end), and whether it ends in a
+    /// soft break.
+    private static func decodeQuotedPrintableLine(_ content: ArraySlice<UInt8>) -> (bytes: [UInt8], soft: Bool) {
+        var line = Array(content)
+        while let last = line.last, last == 0x20 || last == 0x09 { line.removeLast() }
+        var soft = false
+        if line.last == 0x3D {
+            line.removeLast()
+            soft = true
+        }
+        var out: [UInt8] = []
+        var index = 0
+        while index < line.count {
+            if line[index] == 0x3D, index + 2 < line.count,
+                let value = UInt8(String(decoding: line[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+            {
+                out.append(value)
+                index += 3
+            } else {
+                out.append(line[index])
+                index += 1
+            }
+        }
+        return (out, soft)
+    }
+
+    /// A file name from a header parameter, RFC 2047 encoded-words decoded.
+    private static func decodedName(_ raw: String?) -> String? {
+        guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        guard raw.contains("=?"),
+            let parsed = try? ParsedMail(parsing: Array("Subject: \(raw)\r\n\r\n".utf8)), let decoded = parsed.header("Subject")
+        else { return raw }
+        return decoded
+    }
+
+    /// `type/subtype` when it looks like one, else application/octet-stream.
+    private static func plausibleMediaType(_ text: String) -> String {
+        let parts = text.split(separator: "/")
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$&-^_.+")
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 64 && $0.allSatisfy(allowed.contains) }) else {
+            return "application/octet-stream"
+        }
+        return text
+    }
+}
