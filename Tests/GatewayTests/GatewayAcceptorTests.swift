@@ -402,9 +402,15 @@ struct GatewayAcceptorTests {
         let wrong = await acceptor.authenticate(username: "alice@corp.test", password: "not-it", client: "127.0.0.1")
         let otherAccount = await acceptor.authenticate(username: "bob@corp.test", password: token, client: "127.0.0.1")
 
-        // Then only the token for its own account signs in
+        // And with the web password once there is one
+        try bench.service.setSenderPassword(address: "alice@corp.test", password: "correct horse battery")
+        let password = await acceptor.authenticate(
+            username: "Alice@corp.test", password: "correct horse battery", client: "127.0.0.1")
+
+        // Then only the token for its own account, and the right password, sign in
         #expect(right == "alice@corp.test")
         #expect(wrong == nil)
         #expect(otherAccount == nil)
+        #expect(password == "alice@corp.test")
     }
 }
