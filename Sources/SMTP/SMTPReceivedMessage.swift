@@ -75,4 +75,31 @@ public protocol SMTPMessageAcceptor: Sendable {
     /// Checks AUTH credentials (a sender's web password or API token); the account's
     /// address when they are right, nil otherwise. Rate limits are the acceptor's.
     func authenticate(username: String, password: String, client: String) async -> String?
+
+    /// Checks AUTH credentials and says why they fail, so that a limited client gets 454
+    /// instead of 535. The server calls this one; by default it asks `authenticate`.
+    func verifyCredentials(username: String, password: String, client: String) async -> SMTPAuthenticationOutcome
+}
+
+extension SMTPMessageAcceptor {
+    /// `authenticate`'s answer: the account, or `.rejected`.
+    public func verifyCredentials(username: String, password: String, client: String) async
+        -> SMTPAuthenticationOutcome
+    {
+        guard let account = await self.authenticate(username: username, password: password, client: client) else {
+            return .rejected
+        }
+        return .authenticated(account)
+    }
+}
+
+/// The answer to AUTH credentials.
+public enum SMTPAuthenticationOutcome: Sendable, Hashable {
+    /// Right: the session is the sender account with this address (`235 2.7.0`).
+    case authenticated(String)
+    /// Wrong user name or password (`535 5.7.8`).
+    case rejected
+    /// Too many failed attempts for the account or the client, or the check cannot run
+    /// now (`454 4.7.0`); nothing was checked.
+    case temporarilyRefused
 }

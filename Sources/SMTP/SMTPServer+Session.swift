@@ -37,8 +37,9 @@ extension SMTPServer {
                             try await connection.channel.triggerUserOutboundEvent(SMTPServerTLSUpgrade(context: tlsContext)).get()
                             machine.tlsEstablished()
                         case .authenticate(let username, let password):
-                            let account = await self.acceptor.authenticate(username: username, password: password, client: peer)
-                            next = machine.authenticated(as: account)
+                            let outcome = await self.acceptor.verifyCredentials(
+                                username: username, password: password, client: peer)
+                            next = machine.authenticated(outcome)
                         case .handOver(let envelope):
                             guard let content = stored else {
                                 next = machine.contentLost()

@@ -119,9 +119,17 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
         self.cancelIdleTimer()
     }
 
-    /// Passes on what the buffer holds, up to the next frame that needs a reply.
+    /// Passes on what the buffer holds, up to the next frame that needs a reply. Content
+    /// lines that arrived together go on as one piece of up to 64 KiB.
     private func passOnFrames(context: ChannelHandlerContext) {
         var passed = false
+        var content: ByteBuffer?
+        func passOnContent() {
+            guard let pending = content else { return }
+            content = nil
+            context.fireChannelRead(Self.wrapInboundOut(.content(pending)))
+            passed = true
+        }
         while !self.awaitingReply {
             if self.shutdownRequested && self.decoder.mode == .command {
                 self.awaitingReply = true
@@ -132,13 +140,24 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
             }
             guard let frame = self.decoder.next(&self.buffer) else { break }
             self.cancelIdleTimer()
-            if case .content = frame {} else { self.awaitingReply = true }
+            if case .content(var piece) = frame {
+                if content == nil {
+                    content = piece
+                } else {
+                    content?.writeBuffer(&piece)
+                }
+                if (content?.readableBytes ?? 0) >= Self.bufferedLimit { passOnContent() }
+                continue
+            }
+            passOnContent()
+            self.awaitingReply = true
             if case .line(let line) = frame {
                 self.startTLSPending = String(decoding: line, as: UTF8.self).trimmingSpaces().uppercased() == "STARTTLS"
             }
             context.fireChannelRead(Self.wrapInboundOut(frame))
             passed = true
         }
+        passOnContent()
         if passed { context.fireChannelReadComplete() }
         if !self.awaitingReply && self.idleTimer == nil { self.armIdleTimer(context: context) }
         if self.buffer.readerIndex > Self.bufferedLimit { self.buffer.discardReadBytes() }

@@ -45,7 +45,7 @@ struct SMTPServerStateMachine {
         case startContent(SMTPServerReply)
         /// Send this reply (220), put TLS on the connection, then call `tlsEstablished()`.
         case startTLS(SMTPServerReply)
-        /// Check these credentials with the acceptor, then call `authenticated(as:)`.
+        /// Check these credentials with the acceptor, then call `authenticated(_:)`.
         case authenticate(username: String, password: String)
         /// Hand the received content with this envelope to the acceptor, then call `accepted(_:)`.
         case handOver(Envelope)
@@ -161,13 +161,19 @@ struct SMTPServerStateMachine {
         }
     }
 
-    /// The acceptor checked the credentials: the account's address, or nil when wrong.
-    mutating func authenticated(as account: String?) -> Action {
+    /// The acceptor checked the credentials.
+    mutating func authenticated(_ outcome: SMTPAuthenticationOutcome) -> Action {
         guard case .authenticating(.checking) = self.state else { return self.protocolBroken() }
         self.state = self.stateAfterAuthentication
-        guard let account else { return .reply(SMTPServerReply(535, "5.7.8", "Authentication credentials invalid")) }
-        self.client.authenticatedAs = account
-        return .reply(SMTPServerReply(235, "2.7.0", "Authentication successful"))
+        switch outcome {
+        case .authenticated(let account):
+            self.client.authenticatedAs = account
+            return .reply(SMTPServerReply(235, "2.7.0", "Authentication successful"))
+        case .rejected:
+            return .reply(SMTPServerReply(535, "5.7.8", "Authentication credentials invalid"))
+        case .temporarilyRefused:
+            return .reply(SMTPServerReply(454, "4.7.0", "Too many authentication attempts; try again later"))
+        }
     }
 
     /// The TLS handshake after STARTTLS completed: the session starts over (RFC 3207 §4.2).

@@ -207,4 +207,18 @@ struct SMTPServerFramingTests {
         #expect(try refused.readInbound(as: SMTPServerInput.self) == Self.line("RSET"))
         _ = try refused.finish()
     }
+
+    @Test("content lines that arrive together are passed on as one piece, and the final dot after them")
+    func contentCoalesced() throws {
+        let channel = try Self.greetedChannel()
+        try channel.writeInbound(Self.bytes("DATA\r\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == Self.line("DATA"))
+        try channel.writeOutbound(SMTPServerReply(354, nil, "go ahead"))
+        try channel.writeInbound(Self.bytes("a\r\n..b\r\nc\n"))
+        try channel.writeInbound(Self.bytes("d\r\n.\r\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == Self.content("a\r\n.b\r\nc\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == Self.content("d\r\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == .contentEnd)
+        _ = try channel.finish()
+    }
 }

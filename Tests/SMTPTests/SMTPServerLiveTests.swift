@@ -306,6 +306,16 @@ struct SMTPServerLiveTests {
     }
 }
 
+@Suite("SMTP acceptor contract")
+struct SMTPAcceptorContractTests {
+    @Test("an acceptor that only implements authenticate answers credentials as authenticated or rejected")
+    func defaultVerification() async {
+        let acceptor = RecordingAcceptor()
+        #expect(await acceptor.verifyCredentials(username: "alice@corp.test", password: "right horse", client: "::1") == .authenticated("alice@corp.test"))
+        #expect(await acceptor.verifyCredentials(username: "alice@corp.test", password: "nope", client: "::1") == .rejected)
+    }
+}
+
 extension RecordingAcceptor {
     func setAnswer(_ answer: SMTPAcceptance) { self.answer = answer }
 }

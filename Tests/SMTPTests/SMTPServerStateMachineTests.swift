@@ -193,7 +193,7 @@ struct SMTPServerStateMachineTests {
         _ = Self.send(&machine, "EHLO laptop")
         #expect(Self.code(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == 530)
         #expect(Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice@corp.test\0secret"))") == .authenticate(username: "alice@corp.test", password: "secret"))
-        #expect(Self.code(machine.authenticated(as: "alice@corp.test")) == 235)
+        #expect(Self.code(machine.authenticated(.authenticated("alice@corp.test"))) == 235)
         #expect(machine.client.authenticatedAs == "alice@corp.test")
         #expect(Self.code(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == 250)
     }
@@ -204,13 +204,13 @@ struct SMTPServerStateMachineTests {
         _ = Self.send(&machine, "EHLO laptop")
         #expect(Self.code(Self.send(&machine, "AUTH PLAIN")) == 334)
         #expect(Self.send(&machine, Self.base64("alice\0alice\0pw")) == .authenticate(username: "alice", password: "pw"))
-        #expect(machine.authenticated(as: nil) == .reply(SMTPServerReply(535, "5.7.8", "Authentication credentials invalid")))
+        #expect(machine.authenticated(.rejected) == .reply(SMTPServerReply(535, "5.7.8", "Authentication credentials invalid")))
         #expect(Self.code(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == 530)
 
         #expect(Self.reply(Self.send(&machine, "AUTH LOGIN")) == SMTPServerReply(334, nil, Self.base64("Username:")))
         #expect(Self.reply(Self.send(&machine, Self.base64("alice"))) == SMTPServerReply(334, nil, Self.base64("Password:")))
         #expect(Self.send(&machine, Self.base64("pw")) == .authenticate(username: "alice", password: "pw"))
-        #expect(Self.code(machine.authenticated(as: "alice@corp.test")) == 235)
+        #expect(Self.code(machine.authenticated(.authenticated("alice@corp.test"))) == 235)
         #expect(Self.code(Self.send(&machine, "AUTH LOGIN")) == 503)
     }
 
@@ -223,6 +223,16 @@ struct SMTPServerStateMachineTests {
         #expect(Self.code(Self.send(&machine, "AUTH PLAIN !!!notbase64")) == 501)
         #expect(Self.code(Self.send(&machine, "AUTH CRAM-MD5")) == 504)
         #expect(Self.code(Self.send(&machine, "NOOP")) == 250)
+    }
+
+    @Test("an acceptor that refuses for now (too many attempts) answers 454, and AUTH may be tried again")
+    func authLimited() {
+        var machine = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: true))
+        _ = Self.send(&machine, "EHLO laptop")
+        _ = Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice\0pw"))")
+        #expect(machine.authenticated(.temporarilyRefused) == .reply(SMTPServerReply(454, "4.7.0", "Too many authentication attempts; try again later")))
+        #expect(machine.client.authenticatedAs == nil)
+        #expect(Self.code(Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice\0pw"))")) == nil)
     }
 
     @Test("AUTH for another authorization identity is refused")
@@ -259,7 +269,7 @@ struct SMTPServerStateMachineTests {
         var authenticated = SMTPServerStateMachine(settings: Self.settings(tls: true))
         _ = Self.send(&authenticated, "EHLO mx")
         _ = Self.send(&authenticated, "AUTH PLAIN \(Self.base64("\0a\0b"))")
-        _ = authenticated.authenticated(as: "a@corp.test")
+        _ = authenticated.authenticated(.authenticated("a@corp.test"))
         #expect(Self.code(Self.send(&authenticated, "STARTTLS")) == 503)
 
         var plain = SMTPServerStateMachine(settings: Self.settings(tls: false))
