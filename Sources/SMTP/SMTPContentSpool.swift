@@ -43,7 +43,8 @@ final class SMTPContentSpool {
         self.pending.reserveCapacity(Self.blockSize)
         self.descriptor = open(self.file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard self.descriptor >= 0 else {
-            throw SMTPServerError.spoolFailed.with("cannot create \(self.file.path): \(String(cString: strerror(errno)))")
+            throw SMTPServerError.spoolFailed.with(
+                "cannot create \(self.file.path): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -61,7 +61,8 @@ public struct SMTPNetwork: Hashable, Sendable, CustomStringConvertible {
         let written = self.bytes.withUnsafeBytes { raw in
             inet_ntop(family, raw.baseAddress, &text, socklen_t(text.count)) != nil
         }
-        let address = written ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        let address =
+            written ? String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
         return "\(address)/\(self.prefixLength)"
     }
 

@@ -29,12 +29,15 @@ extension SMTPServer {
                             try await outbound.write(reply)
                         case .startContent(let reply):
                             spool = try? SMTPContentSpool(
-                                directory: self.configuration.spoolDirectory, limit: self.configuration.maximumMessageSize)
+                                directory: self.configuration.spoolDirectory,
+                                limit: self.configuration.maximumMessageSize)
                             try await outbound.write(reply)
                         case .startTLS(let reply):
                             guard let tlsContext = self.tlsContext else { return }
                             try await outbound.write(reply)
-                            try await connection.channel.triggerUserOutboundEvent(SMTPServerTLSUpgrade(context: tlsContext)).get()
+                            try await connection.channel.triggerUserOutboundEvent(
+                                SMTPServerTLSUpgrade(context: tlsContext)
+                            ).get()
                             machine.tlsEstablished()
                         case .authenticate(let username, let password):
                             let outcome = await self.acceptor.verifyCredentials(
@@ -49,6 +52,12 @@ extension SMTPServer {
                                 mailFrom: envelope.mailFrom, recipients: envelope.recipients, file: content.file,
                                 size: content.size, client: envelope.client)
                             let acceptance = await self.acceptor.accept(message)
+                            logger.info(
+                                "SMTP message received",
+                                metadata: [
+                                    "client": "\(peer)", "size": "\(content.size)",
+                                    "recipients": "\(envelope.recipients.count)", "answer": "\(acceptance)",
+                                ])
                             spool?.discard()
                             spool = nil
                             stored = nil

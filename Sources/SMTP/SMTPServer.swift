@@ -44,13 +44,17 @@ public final class SMTPServer: Service, Sendable {
         self.logger = logger
         if let tls = configuration.tls {
             do {
-                let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { NIOSSLCertificateSource.certificate($0) }
+                let chain = try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map {
+                    NIOSSLCertificateSource.certificate($0)
+                }
                 let key = try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem)
-                let settings = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+                let settings = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: chain, privateKey: .privateKey(key))
                 self.tlsContext = try NIOSSLContext(configuration: settings)
             } catch {
                 throw SMTPServerError.invalidConfiguration.with(
-                    "cannot use the TLS certificate \(tls.certificateChainPath) and key \(tls.privateKeyPath): \(error)")
+                    "cannot use the TLS certificate \(tls.certificateChainPath) and key \(tls.privateKeyPath): \(error)"
+                )
             }
         } else {
             self.tlsContext = nil
@@ -124,7 +128,8 @@ public final class SMTPServer: Service, Sendable {
     }
 
     /// Accepts connections until the listening channel closes, then winds the sessions down.
-    private func serve(_ server: NIOAsyncChannel<NIOAsyncChannel<SMTPServerInput, SMTPServerReply>, Never>) async throws {
+    private func serve(_ server: NIOAsyncChannel<NIOAsyncChannel<SMTPServerInput, SMTPServerReply>, Never>) async throws
+    {
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
@@ -164,7 +169,9 @@ public final class SMTPServer: Service, Sendable {
 
     private func admit(_ channel: any Channel) -> Bool {
         self.state.withLockedValue { state in
-            guard !state.shuttingDown, state.sessions.count < self.configuration.maximumConnections else { return false }
+            guard !state.shuttingDown, state.sessions.count < self.configuration.maximumConnections else {
+                return false
+            }
             state.sessions[ObjectIdentifier(channel)] = channel
             return true
         }
@@ -185,7 +192,8 @@ public final class SMTPServer: Service, Sendable {
         do {
             try await connection.executeThenClose { _, outbound in
                 try await outbound.write(
-                    SMTPServerReply(421, "4.3.2", "\(self.configuration.hostname) Too many connections, try again later"))
+                    SMTPServerReply(
+                        421, "4.3.2", "\(self.configuration.hostname) Too many connections, try again later"))
             }
         } catch {
             self.logger.debug("refusing a connection failed", metadata: ["error": "\(error)"])

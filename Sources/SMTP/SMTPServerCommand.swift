@@ -53,7 +53,8 @@ enum SMTPServerCommand: Hashable, Sendable {
 
     /// Parses one line (without its line ending).
     static func parse(_ line: [UInt8]) throws(ParseError) -> SMTPServerCommand {
-        guard let text = String(validating: line, as: UTF8.self), !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" })
+        guard let text = String(validating: line, as: UTF8.self),
+            !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" })
         else { throw .syntax("the command line is not text") }
         let trimmed = text.trimmingSpaces()
         let verbEnd = trimmed.firstIndex(of: " ") ?? trimmed.endIndex

@@ -71,14 +71,18 @@ public struct SMTPServerConfiguration: Sendable {
     /// Throws when a value cannot work (a limit below one, a port out of range, a hostname
     /// with spaces or line breaks).
     func validate() throws(SMTPServerError) {
-        guard (0...65535).contains(self.port) else { throw SMTPServerError.invalidConfiguration.with("port \(self.port) is out of range") }
+        guard (0...65535).contains(self.port) else {
+            throw SMTPServerError.invalidConfiguration.with("port \(self.port) is out of range")
+        }
         guard self.maximumMessageSize > 0, self.maximumRecipients > 0, self.maximumConnections > 0 else {
-            throw SMTPServerError.invalidConfiguration.with("the message size, recipient and connection limits must be at least 1")
+            throw SMTPServerError.invalidConfiguration.with(
+                "the message size, recipient and connection limits must be at least 1")
         }
         guard self.commandTimeout > .zero else {
             throw SMTPServerError.invalidConfiguration.with("the command timeout must be positive")
         }
-        guard !self.hostname.isEmpty, self.hostname.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+        guard !self.hostname.isEmpty, self.hostname.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline })
+        else {
             throw SMTPServerError.invalidConfiguration.with("the hostname must be one ASCII word")
         }
     }

@@ -40,7 +40,9 @@ public struct SMTPServerError: Error, Hashable, Sendable, CustomStringConvertibl
         return "\(self.code.rawValue): \(message)"
     }
 
+    /// Equal when of the same kind, whatever the message.
     public static func == (lhs: SMTPServerError, rhs: SMTPServerError) -> Bool { lhs.code == rhs.code }
 
+    /// Hashes the kind only, like `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(self.code) }
 }

@@ -135,10 +135,13 @@ struct SMTPServerStateMachine {
         guard case .receivingContent(let transaction) = self.state else { return self.protocolBroken() }
         guard !exceededLimit else {
             self.state = .ready
-            return .reply(SMTPServerReply(552, "5.3.4", "Message too big; the limit is \(self.settings.maximumMessageSize) bytes"))
+            return .reply(
+                SMTPServerReply(552, "5.3.4", "Message too big; the limit is \(self.settings.maximumMessageSize) bytes")
+            )
         }
         self.state = .handingOver
-        return .handOver(Envelope(mailFrom: transaction.mailFrom, recipients: transaction.recipients, client: self.client))
+        return .handOver(
+            Envelope(mailFrom: transaction.mailFrom, recipients: transaction.recipients, client: self.client))
     }
 
     /// The content ended but could not be stored (the spool failed): 451, nothing handed over.
@@ -225,16 +228,21 @@ struct SMTPServerStateMachine {
             return .reply(SMTPServerReply(250, nil, self.settings.hostname))
         case .mail(let from, let parameters):
             guard case .ready = self.state else {
-                return self.inTransaction ? Self.badSequence("Nested MAIL command") : Self.badSequence("Send EHLO first")
+                return self.inTransaction
+                    ? Self.badSequence("Nested MAIL command") : Self.badSequence("Send EHLO first")
             }
             guard self.mayRelay else { return .reply(SMTPServerReply(530, "5.7.0", "Authentication required")) }
             if let size = parameters.declaredSize, size > self.settings.maximumMessageSize {
-                return .reply(SMTPServerReply(552, "5.3.4", "Message too big; the limit is \(self.settings.maximumMessageSize) bytes"))
+                return .reply(
+                    SMTPServerReply(
+                        552, "5.3.4", "Message too big; the limit is \(self.settings.maximumMessageSize) bytes"))
             }
             self.state = .transaction(Transaction(mailFrom: from))
             return .reply(SMTPServerReply(250, "2.1.0", "Sender OK"))
         case .recipient(let to):
-            guard case .transaction(var transaction) = self.state else { return Self.badSequence("Need MAIL before RCPT") }
+            guard case .transaction(var transaction) = self.state else {
+                return Self.badSequence("Need MAIL before RCPT")
+            }
             guard transaction.recipients.count < self.settings.maximumRecipients else {
                 return .reply(SMTPServerReply(452, "4.5.3", "Too many recipients"))
             }
@@ -242,7 +250,9 @@ struct SMTPServerStateMachine {
             self.state = .transaction(transaction)
             return .reply(SMTPServerReply(250, "2.1.5", "Recipient OK"))
         case .data:
-            guard case .transaction(let transaction) = self.state else { return Self.badSequence("Need MAIL before DATA") }
+            guard case .transaction(let transaction) = self.state else {
+                return Self.badSequence("Need MAIL before DATA")
+            }
             guard !transaction.recipients.isEmpty else { return Self.badSequence("Need RCPT before DATA") }
             self.state = .receivingContent(transaction)
             return .startContent(SMTPServerReply(354, nil, "End data with <CR><LF>.<CR><LF>"))
@@ -263,7 +273,9 @@ struct SMTPServerStateMachine {
         case .notImplemented:
             return .reply(SMTPServerReply(502, "5.5.1", "Command not implemented"))
         case .startTLS:
-            guard self.settings.tlsAvailable else { return .reply(SMTPServerReply(502, "5.5.1", "STARTTLS not available")) }
+            guard self.settings.tlsAvailable else {
+                return .reply(SMTPServerReply(502, "5.5.1", "STARTTLS not available"))
+            }
             guard !self.client.tls else { return Self.badSequence("TLS already active") }
             guard self.client.authenticatedAs == nil else { return Self.badSequence("STARTTLS not allowed after AUTH") }
             guard !self.inTransaction else { return Self.badSequence("STARTTLS not allowed in a mail transaction") }
@@ -289,8 +301,10 @@ struct SMTPServerStateMachine {
 
     /// The EHLO keywords, in the order clients usually see them.
     private var extensions: [String] {
-        var lines = ["SIZE \(self.settings.maximumMessageSize)", "8BITMIME", "SMTPUTF8", "PIPELINING",
-            "ENHANCEDSTATUSCODES", "DSN"]
+        var lines = [
+            "SIZE \(self.settings.maximumMessageSize)", "8BITMIME", "SMTPUTF8", "PIPELINING",
+            "ENHANCEDSTATUSCODES", "DSN",
+        ]
         if self.settings.tlsAvailable && !self.client.tls { lines.append("STARTTLS") }
         if self.authenticationPermitted && self.client.authenticatedAs == nil { lines.append("AUTH PLAIN LOGIN") }
         if self.settings.clientTrusted { lines.append("XFORWARD NAME ADDR PROTO HELO SOURCE IDENT") }
@@ -304,7 +318,8 @@ struct SMTPServerStateMachine {
             return .reply(SMTPServerReply(502, "5.5.1", "AUTH not available"))
         }
         guard case .ready = self.state else {
-            return self.inTransaction ? Self.badSequence("AUTH not allowed in a mail transaction") : Self.badSequence("Send EHLO first")
+            return self.inTransaction
+                ? Self.badSequence("AUTH not allowed in a mail transaction") : Self.badSequence("Send EHLO first")
         }
         guard self.client.authenticatedAs == nil else { return Self.badSequence("Already authenticated") }
         guard self.authenticationPermitted else {
@@ -355,7 +370,8 @@ struct SMTPServerStateMachine {
         guard let decoded = Data(base64Encoded: response) else { return self.badBase64() }
         let fields = decoded.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
         guard fields.count == 3, let authorization = String(data: fields[0], encoding: .utf8),
-            let username = String(data: fields[1], encoding: .utf8), let password = String(data: fields[2], encoding: .utf8),
+            let username = String(data: fields[1], encoding: .utf8),
+            let password = String(data: fields[2], encoding: .utf8),
             !username.isEmpty
         else {
             self.state = self.stateAfterAuthentication

@@ -16,7 +16,10 @@ struct SMTPServerFramingTests {
         try ByteToMessageDecoderVerifier.verifyDecoder(
             inputOutputPairs: [
                 (Self.bytes("EHLO mx.corp.test\r\n"), [Self.line("EHLO mx.corp.test")]),
-                (Self.bytes("MAIL FROM:<a@b>\nRCPT TO:<c@d>\r\n\r\n"), [Self.line("MAIL FROM:<a@b>"), Self.line("RCPT TO:<c@d>"), Self.line("")]),
+                (
+                    Self.bytes("MAIL FROM:<a@b>\nRCPT TO:<c@d>\r\n\r\n"),
+                    [Self.line("MAIL FROM:<a@b>"), Self.line("RCPT TO:<c@d>"), Self.line("")]
+                ),
             ],
             decoderFactory: { SMTPServerFrameDecoder() })
     }
@@ -53,8 +56,11 @@ struct SMTPServerFramingTests {
             inputOutputPairs: [
                 (
                     Self.bytes("DATA\r\nSubject: x\r\n\r\n..leading dot\r\n...\r\n.x\r\nlast\r\n.\r\n"),
-                    [Self.line("DATA"), Self.content("Subject: x\r\n"), Self.content("\r\n"), Self.content(".leading dot\r\n"),
-                        Self.content("..\r\n"), Self.content("x\r\n"), Self.content("last\r\n"), .contentEnd]
+                    [
+                        Self.line("DATA"), Self.content("Subject: x\r\n"), Self.content("\r\n"),
+                        Self.content(".leading dot\r\n"),
+                        Self.content("..\r\n"), Self.content("x\r\n"), Self.content("last\r\n"), .contentEnd,
+                    ]
                 )
             ],
             decoderFactory: { ContentAfterData() })
@@ -64,7 +70,10 @@ struct SMTPServerFramingTests {
     func contentLF() throws {
         try ByteToMessageDecoderVerifier.verifyDecoder(
             inputOutputPairs: [
-                (Self.bytes("DATA\na.b\n\r.\r\n.\n"), [Self.line("DATA"), Self.content("a.b\n"), Self.content("\r.\r\n"), .contentEnd]),
+                (
+                    Self.bytes("DATA\na.b\n\r.\r\n.\n"),
+                    [Self.line("DATA"), Self.content("a.b\n"), Self.content("\r.\r\n"), .contentEnd]
+                ),
                 (Self.bytes("DATA\r\nx\n.\r\n"), [Self.line("DATA"), Self.content("x\n"), .contentEnd]),
             ],
             decoderFactory: { ContentAfterData() })

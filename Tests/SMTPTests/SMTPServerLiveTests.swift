@@ -37,7 +37,8 @@ struct SMTPServerLiveTests {
     ) async throws {
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-live-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: spool) }
-        var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: 0, hostname: "gw.test", spoolDirectory: spool)
+        var configuration = SMTPServerConfiguration(
+            host: "127.0.0.1", port: 0, hostname: "gw.test", spoolDirectory: spool)
         try configure(&configuration)
         let acceptor = RecordingAcceptor()
         let server = try SMTPServer(configuration: configuration, acceptor: acceptor)
@@ -123,7 +124,8 @@ struct SMTPServerLiveTests {
             #expect(output.contains("refused {}"))
             let received = await acceptor.received
             #expect(received.count == 1)
-            let expected = "From: Alice <alice@corp.test>\r\nTo: bob@other.test\r\nCc: carol@corp.test\r\nSubject: hello\r\n\r\n"
+            let expected =
+                "From: Alice <alice@corp.test>\r\nTo: bob@other.test\r\nCc: carol@corp.test\r\nSubject: hello\r\n\r\n"
                 + ".a line with a leading dot\r\n..two dots\r\n.\r\ncafé 8-bit\r\nlast line\r\n"
             #expect(received.first?.bytes == Data(expected.utf8))
             #expect(received.first?.message.size == Int64(expected.utf8.count))
@@ -132,11 +134,37 @@ struct SMTPServerLiveTests {
             #expect(received.first?.message.client.heloName == "mx.corp.test")
             #expect(received.first?.message.client.address == "127.0.0.1")
             try await Self.sessionsEnded(server)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).isEmpty, "the content file is removed after the hand-over")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: spool.path).isEmpty,
+                "the content file is removed after the hand-over")
         }
     }
 
-    @Test("MAIL, RCPT, RCPT and DATA pipelined in one write are answered in order, and the content after 354 is the message")
+    @Test("a message of several MiB with lines longer than 64 KiB arrives byte-identical")
+    func largeMessage() async throws {
+        let expected = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "smtp-big-\(UUID().uuidString).eml")
+        defer { try? FileManager.default.removeItem(at: expected) }
+        try await Self.withServer { port, acceptor, _, _ in
+            _ = try await Self.python(
+                #"""
+                import smtplib, sys
+                lines = [b"Subject: big", b""] + [(b".%d " % i) * 7 for i in range(60000)] + [b"x" * 200000, b"end"]
+                message = b"\r\n".join(lines) + b"\r\n"
+                with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as client:
+                    client.sendmail("alice@corp.test", ["bob@other.test"], message)
+                open(sys.argv[2], "wb").write(message)
+                """#, ["\(port)", expected.path])
+            let received = await acceptor.received
+            #expect(received.count == 1)
+            #expect(received.first?.bytes == (try Data(contentsOf: expected)))
+            #expect((received.first?.bytes.count ?? 0) > 3_000_000)
+        }
+    }
+
+    @Test(
+        "MAIL, RCPT, RCPT and DATA pipelined in one write are answered in order, and the content after 354 is the message"
+    )
     func pipelining() async throws {
         try await Self.withServer { port, acceptor, _, _ in
             let output = try await Self.python(
@@ -174,7 +202,8 @@ struct SMTPServerLiveTests {
 
     @Test("an untrusted client on loopback relays after AUTH with the right password, not with a wrong one")
     func authenticatedRelay() async throws {
-        try await Self.withServer(configure: { $0.trustedNetworks = [try SMTPNetwork("10.0.0.0/8")] }) { port, acceptor, _, _ in
+        try await Self.withServer(configure: { $0.trustedNetworks = [try SMTPNetwork("10.0.0.0/8")] }) {
+            port, acceptor, _, _ in
             let output = try await Self.python(
                 #"""
                 import smtplib, sys
@@ -202,7 +231,8 @@ struct SMTPServerLiveTests {
             _ = try await Self.python(
                 Self.rawClient,
                 [
-                    "\(port)", "1|EHLO mx\\r\\n", "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n",
+                    "\(port)", "1|EHLO mx\\r\\n",
+                    "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n",
                     "0|Subject: half\\r\\n\\r\\nthe first half of the body\\r\\n", "@close",
                 ])
             try await Self.sessionsEnded(server)
@@ -218,7 +248,8 @@ struct SMTPServerLiveTests {
             let output = try await Self.python(
                 Self.rawClient,
                 [
-                    "\(port)", "1|EHLO mx\\r\\n", "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n",
+                    "\(port)", "1|EHLO mx\\r\\n",
+                    "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n",
                     "1|\(big)\\r\\n\(big)\\r\\n.\\r\\n", "1|MAIL FROM:<a@corp.test> SIZE=101\\r\\n",
                     "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n", "1|small\\r\\n.\\r\\n",
                 ])
@@ -233,7 +264,10 @@ struct SMTPServerLiveTests {
             await acceptor.setAnswer(.temporaryFailure("vault busy"))
             let output = try await Self.python(
                 Self.rawClient,
-                ["\(port)", "1|HELO mx\\r\\n", "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n", "1|x\\r\\n.\\r\\n"])
+                [
+                    "\(port)", "1|HELO mx\\r\\n",
+                    "3|MAIL FROM:<a@corp.test>\\r\\nRCPT TO:<b@other.test>\\r\\nDATA\\r\\n", "1|x\\r\\n.\\r\\n",
+                ])
             #expect(output.contains("451 4.3.0 vault busy"))
         }
     }
@@ -242,7 +276,8 @@ struct SMTPServerLiveTests {
     func longLine() async throws {
         try await Self.withServer { port, _, _, _ in
             let long = String(repeating: "x", count: 1500)
-            let output = try await Self.python(Self.rawClient, ["\(port)", "1|EHLO mx\\r\\n", "1|NOOP \(long)\\r\\n", "1|NOOP\\n"])
+            let output = try await Self.python(
+                Self.rawClient, ["\(port)", "1|EHLO mx\\r\\n", "1|NOOP \(long)\\r\\n", "1|NOOP\\n"])
             #expect(Self.codes(output) == [220, 250, 500, 250])
             #expect(output.contains("500 5.5.2 Line too long"))
         }
@@ -311,8 +346,11 @@ struct SMTPAcceptorContractTests {
     @Test("an acceptor that only implements authenticate answers credentials as authenticated or rejected")
     func defaultVerification() async {
         let acceptor = RecordingAcceptor()
-        #expect(await acceptor.verifyCredentials(username: "alice@corp.test", password: "right horse", client: "::1") == .authenticated("alice@corp.test"))
-        #expect(await acceptor.verifyCredentials(username: "alice@corp.test", password: "nope", client: "::1") == .rejected)
+        #expect(
+            await acceptor.verifyCredentials(username: "alice@corp.test", password: "right horse", client: "::1")
+                == .authenticated("alice@corp.test"))
+        #expect(
+            await acceptor.verifyCredentials(username: "alice@corp.test", password: "nope", client: "::1") == .rejected)
     }
 }
 

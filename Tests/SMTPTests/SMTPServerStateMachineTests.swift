@@ -41,11 +41,19 @@ struct SMTPServerStateMachineTests {
         var machine = SMTPServerStateMachine(settings: Self.settings())
         #expect(Self.code(machine.greeting()) == 220)
         #expect(Self.code(Self.send(&machine, "EHLO mx.corp.test")) == 250)
-        #expect(Self.send(&machine, "MAIL FROM:<alice@corp.test> SIZE=100 BODY=8BITMIME") == .reply(SMTPServerReply(250, "2.1.0", "Sender OK")))
-        #expect(Self.code(Self.send(&machine, "RCPT TO:<bob@other.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@other.test")) == 250)
+        #expect(
+            Self.send(&machine, "MAIL FROM:<alice@corp.test> SIZE=100 BODY=8BITMIME")
+                == .reply(SMTPServerReply(250, "2.1.0", "Sender OK")))
+        #expect(
+            Self.code(
+                Self.send(&machine, "RCPT TO:<bob@other.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@other.test"))
+                == 250)
         #expect(Self.code(Self.send(&machine, "rcpt to:<carol@corp.test>")) == 250)
-        #expect(Self.send(&machine, "DATA") == .startContent(SMTPServerReply(354, nil, "End data with <CR><LF>.<CR><LF>")))
-        #expect(Self.code(machine.receive(line: Array("NOOP".utf8))) == 421, "a command line during the content is the caller's error")
+        #expect(
+            Self.send(&machine, "DATA") == .startContent(SMTPServerReply(354, nil, "End data with <CR><LF>.<CR><LF>")))
+        #expect(
+            Self.code(machine.receive(line: Array("NOOP".utf8))) == 421,
+            "a command line during the content is the caller's error")
     }
 
     @Test("after the content the envelope goes to the acceptor, and its answer is the reply")
@@ -72,7 +80,9 @@ struct SMTPServerStateMachineTests {
 
     @Test("temporary and permanent acceptor failures answer 451 and 554")
     func acceptorFailures() {
-        for (acceptance, expected) in [(SMTPAcceptance.temporaryFailure("vault busy"), 451), (.permanentFailure("no such sender"), 554)] {
+        for (acceptance, expected) in [
+            (SMTPAcceptance.temporaryFailure("vault busy"), 451), (.permanentFailure("no such sender"), 554),
+        ] {
             var machine = SMTPServerStateMachine(settings: Self.settings())
             _ = Self.send(&machine, "HELO mx")
             _ = Self.send(&machine, "MAIL FROM:<a@corp.test>")
@@ -83,12 +93,17 @@ struct SMTPServerStateMachineTests {
         }
     }
 
-    @Test("EHLO lists the extensions; STARTTLS only when configured, AUTH only where allowed, XFORWARD only to trusted clients")
+    @Test(
+        "EHLO lists the extensions; STARTTLS only when configured, AUTH only where allowed, XFORWARD only to trusted clients"
+    )
     func ehloExtensions() {
         var trusted = SMTPServerStateMachine(settings: Self.settings(tls: true, maximumMessageSize: 52_428_800))
         let lines = Self.reply(Self.send(&trusted, "EHLO mx"))?.lines ?? []
-        #expect(lines.dropFirst() == ["SIZE 52428800", "8BITMIME", "SMTPUTF8", "PIPELINING", "ENHANCEDSTATUSCODES", "DSN",
-            "STARTTLS", "AUTH PLAIN LOGIN", "XFORWARD NAME ADDR PROTO HELO SOURCE IDENT"])
+        #expect(
+            lines.dropFirst() == [
+                "SIZE 52428800", "8BITMIME", "SMTPUTF8", "PIPELINING", "ENHANCEDSTATUSCODES", "DSN",
+                "STARTTLS", "AUTH PLAIN LOGIN", "XFORWARD NAME ADDR PROTO HELO SOURCE IDENT",
+            ])
 
         var remote = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: false, tls: false))
         let remoteLines = Self.reply(Self.send(&remote, "EHLO laptop"))?.lines ?? []
@@ -169,7 +184,9 @@ struct SMTPServerStateMachineTests {
         _ = Self.send(&machine, "EHLO mx")
         _ = Self.send(&machine, "MAIL FROM:<a@corp.test>")
         for index in 0..<100 { #expect(Self.code(Self.send(&machine, "RCPT TO:<r\(index)@other.test>")) == 250) }
-        #expect(Self.reply(Self.send(&machine, "RCPT TO:<r100@other.test>")) == SMTPServerReply(452, "4.5.3", "Too many recipients"))
+        #expect(
+            Self.reply(Self.send(&machine, "RCPT TO:<r100@other.test>"))
+                == SMTPServerReply(452, "4.5.3", "Too many recipients"))
         _ = Self.send(&machine, "DATA")
         guard case .handOver(let envelope) = machine.contentEnded(exceededLimit: false) else {
             Issue.record("no hand-over")
@@ -182,7 +199,9 @@ struct SMTPServerStateMachineTests {
     func noOpenRelay() {
         var machine = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: false))
         _ = Self.send(&machine, "EHLO spammer")
-        #expect(Self.reply(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == SMTPServerReply(530, "5.7.0", "Authentication required"))
+        #expect(
+            Self.reply(Self.send(&machine, "MAIL FROM:<a@corp.test>"))
+                == SMTPServerReply(530, "5.7.0", "Authentication required"))
         #expect(Self.code(Self.send(&machine, "RCPT TO:<victim@other.test>")) == 503)
         #expect(Self.code(Self.send(&machine, "DATA")) == 503)
     }
@@ -192,7 +211,9 @@ struct SMTPServerStateMachineTests {
         var machine = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: true))
         _ = Self.send(&machine, "EHLO laptop")
         #expect(Self.code(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == 530)
-        #expect(Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice@corp.test\0secret"))") == .authenticate(username: "alice@corp.test", password: "secret"))
+        #expect(
+            Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice@corp.test\0secret"))")
+                == .authenticate(username: "alice@corp.test", password: "secret"))
         #expect(Self.code(machine.authenticated(.authenticated("alice@corp.test"))) == 235)
         #expect(machine.client.authenticatedAs == "alice@corp.test")
         #expect(Self.code(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == 250)
@@ -203,12 +224,17 @@ struct SMTPServerStateMachineTests {
         var machine = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: true))
         _ = Self.send(&machine, "EHLO laptop")
         #expect(Self.code(Self.send(&machine, "AUTH PLAIN")) == 334)
-        #expect(Self.send(&machine, Self.base64("alice\0alice\0pw")) == .authenticate(username: "alice", password: "pw"))
-        #expect(machine.authenticated(.rejected) == .reply(SMTPServerReply(535, "5.7.8", "Authentication credentials invalid")))
+        #expect(
+            Self.send(&machine, Self.base64("alice\0alice\0pw")) == .authenticate(username: "alice", password: "pw"))
+        #expect(
+            machine.authenticated(.rejected)
+                == .reply(SMTPServerReply(535, "5.7.8", "Authentication credentials invalid")))
         #expect(Self.code(Self.send(&machine, "MAIL FROM:<a@corp.test>")) == 530)
 
         #expect(Self.reply(Self.send(&machine, "AUTH LOGIN")) == SMTPServerReply(334, nil, Self.base64("Username:")))
-        #expect(Self.reply(Self.send(&machine, Self.base64("alice"))) == SMTPServerReply(334, nil, Self.base64("Password:")))
+        #expect(
+            Self.reply(Self.send(&machine, Self.base64("alice"))) == SMTPServerReply(334, nil, Self.base64("Password:"))
+        )
         #expect(Self.send(&machine, Self.base64("pw")) == .authenticate(username: "alice", password: "pw"))
         #expect(Self.code(machine.authenticated(.authenticated("alice@corp.test"))) == 235)
         #expect(Self.code(Self.send(&machine, "AUTH LOGIN")) == 503)
@@ -230,7 +256,9 @@ struct SMTPServerStateMachineTests {
         var machine = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: true))
         _ = Self.send(&machine, "EHLO laptop")
         _ = Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice\0pw"))")
-        #expect(machine.authenticated(.temporarilyRefused) == .reply(SMTPServerReply(454, "4.7.0", "Too many authentication attempts; try again later")))
+        #expect(
+            machine.authenticated(.temporarilyRefused)
+                == .reply(SMTPServerReply(454, "4.7.0", "Too many authentication attempts; try again later")))
         #expect(machine.client.authenticatedAs == nil)
         #expect(Self.code(Self.send(&machine, "AUTH PLAIN \(Self.base64("\0alice\0pw"))")) == nil)
     }
@@ -254,7 +282,8 @@ struct SMTPServerStateMachineTests {
         let lines = Self.reply(Self.send(&machine, "EHLO laptop"))?.lines ?? []
         #expect(lines.contains("AUTH PLAIN LOGIN"))
         #expect(!lines.contains("STARTTLS"))
-        #expect(Self.send(&machine, "AUTH PLAIN \(Self.base64("\0a\0b"))") == .authenticate(username: "a", password: "b"))
+        #expect(
+            Self.send(&machine, "AUTH PLAIN \(Self.base64("\0a\0b"))") == .authenticate(username: "a", password: "b"))
     }
 
     @Test("a second STARTTLS and STARTTLS after AUTH answer 503; without a certificate STARTTLS answers 502")
@@ -283,7 +312,11 @@ struct SMTPServerStateMachineTests {
         _ = Self.send(&machine, "EHLO localhost")
         #expect(Self.code(Self.send(&machine, "XFORWARD NAME=client.example ADDR=10.0.0.5 PROTO=ESMTP")) == 250)
         #expect(Self.code(Self.send(&machine, "XFORWARD HELO=laptop+2Ecorp SOURCE=REMOTE IDENT=[UNAVAILABLE]")) == 250)
-        #expect(machine.client.forwarded == ["NAME": "client.example", "ADDR": "10.0.0.5", "PROTO": "ESMTP", "HELO": "laptop.corp", "SOURCE": "REMOTE"])
+        #expect(
+            machine.client.forwarded == [
+                "NAME": "client.example", "ADDR": "10.0.0.5", "PROTO": "ESMTP", "HELO": "laptop.corp",
+                "SOURCE": "REMOTE",
+            ])
         #expect(Self.code(Self.send(&machine, "XFORWARD COLOUR=blue")) == 501)
         _ = Self.send(&machine, "MAIL FROM:<a@corp.test>")
         #expect(Self.code(Self.send(&machine, "XFORWARD ADDR=10.0.0.6")) == 503)
@@ -316,9 +349,10 @@ struct SMTPServerStateMachineTests {
         var machine = SMTPServerStateMachine(settings: Self.settings(trusted: false, loopback: false))
         #expect(Self.reply(machine.greeting())?.enhancedCode == nil)
         #expect(Self.reply(Self.send(&machine, "EHLO mx"))?.enhancedCode == nil)
-        for line in ["NOOP", "FROB", "MAIL FROM:<a@b.test>", "RCPT TO:<b@c.test>", "DATA", "RSET", "VRFY x", "EXPN x",
-            "HELP", "STARTTLS", "AUTH PLAIN", "XFORWARD ADDR=1.2.3.4", "MAIL FROM:x"]
-        {
+        for line in [
+            "NOOP", "FROB", "MAIL FROM:<a@b.test>", "RCPT TO:<b@c.test>", "DATA", "RSET", "VRFY x", "EXPN x",
+            "HELP", "STARTTLS", "AUTH PLAIN", "XFORWARD ADDR=1.2.3.4", "MAIL FROM:x",
+        ] {
             #expect(Self.reply(Self.send(&machine, line))?.enhancedCode != nil, "\(line)")
         }
         #expect(Self.reply(machine.lineTooLong())?.enhancedCode == "5.5.2")
@@ -335,7 +369,9 @@ struct SMTPServerStateMachineTests {
 
     @Test("a reply with several lines goes on the wire with dashes until the last")
     func wireText() {
-        #expect(SMTPServerReply(250, nil, ["gw.test", "SIZE 10", "DSN"]).wireText == "250-gw.test\r\n250-SIZE 10\r\n250 DSN\r\n")
+        #expect(
+            SMTPServerReply(250, nil, ["gw.test", "SIZE 10", "DSN"]).wireText
+                == "250-gw.test\r\n250-SIZE 10\r\n250 DSN\r\n")
         #expect(SMTPServerReply(250, "2.0.0", "OK").wireText == "250 2.0.0 OK\r\n")
     }
 
@@ -379,7 +415,9 @@ struct SMTPNetworkTests {
         #expect(try !SMTPNetwork("10.0.0.0/8").contains("::1"))
     }
 
-    @Test("malformed networks are refused", arguments: ["", "10.0.0.0/33", "::/129", "10.0.0/8", "host.example", "10.0.0.0/-1", "10.0.0.0/"])
+    @Test(
+        "malformed networks are refused",
+        arguments: ["", "10.0.0.0/33", "::/129", "10.0.0/8", "host.example", "10.0.0.0/-1", "10.0.0.0/"])
     func malformed(text: String) {
         #expect(throws: SMTPServerError.invalidNetwork) { try SMTPNetwork(text) }
     }

@@ -26,7 +26,9 @@ struct SMTPServerTLSTests {
         return SMTPServerConfiguration.TLS(certificateChainPath: certificate, privateKeyPath: key)
     }
 
-    @Test("after STARTTLS the session is encrypted, AUTH works, the message arrives marked TLS, and a second STARTTLS answers 503")
+    @Test(
+        "after STARTTLS the session is encrypted, AUTH works, the message arrives marked TLS, and a second STARTTLS answers 503"
+    )
     func startTLS() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-tls-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -92,7 +94,9 @@ struct SMTPServerTLSTests {
                 print(reply(g))
                 """#, ["\(port)", tls.certificateChainPath])
             #expect(output.contains("220 2.0.0 Ready to start TLS"))
-            #expect(output.contains("first ['250 2.0.0 OK']"), "the first reply over TLS answers NOOP, not the injected RSET: \(output)")
+            #expect(
+                output.contains("first ['250 2.0.0 OK']"),
+                "the first reply over TLS answers NOOP, not the injected RSET: \(output)")
             #expect(!output.contains("Reset OK"))
         }
     }
