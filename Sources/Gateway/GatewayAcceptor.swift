@@ -79,7 +79,8 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
             throw RetractError(.invalidAddress, "From \(sender.address) is not the account \(account) that signed in")
         }
         guard policy.isInternal(sender.address) else {
-            throw RetractError(.invalidAddress, "the sender \(sender.address) is not in an internal domain; relaying refused")
+            throw RetractError(
+                .invalidAddress, "the sender \(sender.address) is not in an internal domain; relaying refused")
         }
         let account = try service.ensureGatewaySender(address: sender.address, name: sender.displayName)
         let decisions = policy.decide(subject: headers.subject, recipients: message.recipients)
@@ -104,7 +105,9 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
 
     /// A header-safe word: printable ASCII without blanks, parentheses or `;`, at most 255.
     static func token(_ text: String) -> String {
-        let kept = text.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && !"();\\".unicodeScalars.contains($0) }
+        let kept = text.unicodeScalars.filter {
+            $0.value > 0x20 && $0.value < 0x7F && !"();\\".unicodeScalars.contains($0)
+        }
         let word = String(String.UnicodeScalarView(kept.prefix(255)))
         return word.isEmpty ? "unknown" : word
     }

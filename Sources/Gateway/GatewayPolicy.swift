@@ -44,7 +44,8 @@ public struct GatewayPolicy: Sendable, Equatable {
     /// The policy a configuration names; `senderDomains` stands in for
     /// `RETRACT_INTERNAL_DOMAINS` when that is unset.
     public init(configuration: RetractConfiguration, senderDomains: [String]) {
-        let domains = configuration.gatewayInternalDomains.isEmpty ? senderDomains : configuration.gatewayInternalDomains
+        let domains =
+            configuration.gatewayInternalDomains.isEmpty ? senderDomains : configuration.gatewayInternalDomains
         self.init(internalDomains: domains, mode: configuration.gatewaySealMode, tag: configuration.gatewaySealTag)
     }
 

@@ -172,9 +172,11 @@ struct AttachmentExtractor {
             return true
         }
         let disposition = HeaderParameters(field("content-disposition") ?? "")
-        let fileName = Self.decodedName(disposition["filename*"].flatMap(HeaderParameters.decodeExtended)
-            ?? disposition["filename"] ?? type["name*"].flatMap(HeaderParameters.decodeExtended) ?? type["name"])
-        let isBody = (mediaType == "text/plain" || mediaType == "text/html") && fileName == nil
+        let fileName = Self.decodedName(
+            disposition["filename*"].flatMap(HeaderParameters.decodeExtended)
+                ?? disposition["filename"] ?? type["name*"].flatMap(HeaderParameters.decodeExtended) ?? type["name"])
+        let isBody =
+            (mediaType == "text/plain" || mediaType == "text/html") && fileName == nil
             && disposition.value.lowercased() != "attachment"
         guard !isBody, extracted.count < limit else {
             mode = .skipping
@@ -289,7 +291,8 @@ struct AttachmentExtractor {
     private static func decodedName(_ raw: String?) -> String? {
         guard let raw, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         guard raw.contains("=?"),
-            let parsed = try? ParsedMail(parsing: Array("Subject: \(raw)\r\n\r\n".utf8)), let decoded = parsed.header("Subject")
+            let parsed = try? ParsedMail(parsing: Array("Subject: \(raw)\r\n\r\n".utf8)),
+            let decoded = parsed.header("Subject")
         else { return raw }
         return decoded
     }
@@ -298,7 +301,8 @@ struct AttachmentExtractor {
     private static func plausibleMediaType(_ text: String) -> String {
         let parts = text.split(separator: "/")
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$&-^_.+")
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 64 && $0.allSatisfy(allowed.contains) }) else {
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.count <= 64 && $0.allSatisfy(allowed.contains) })
+        else {
             return "application/octet-stream"
         }
         return text

@@ -58,8 +58,10 @@ public struct IncomingMailReceipt: Sendable, Equatable {
     /// The recipients who get the original.
     public var passedThrough: [String]
 
+    /// Equal when the message and every recipient and link are.
     public static func == (lhs: IncomingMailReceipt, rhs: IncomingMailReceipt) -> Bool {
         lhs.messageID == rhs.messageID && lhs.passedThrough == rhs.passedThrough
-            && lhs.sealed.map(\.address) == rhs.sealed.map(\.address) && lhs.sealed.map(\.link) == rhs.sealed.map(\.link)
+            && lhs.sealed.map(\.address) == rhs.sealed.map(\.address)
+            && lhs.sealed.map(\.link) == rhs.sealed.map(\.link)
     }
 }

@@ -57,7 +57,9 @@ public struct IncomingMailHeaders: Sendable, Equatable {
     public static func read(file: URL) throws(RetractError) -> IncomingMailHeaders {
         let fd = open(file.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw RetractError(.attachmentUnreadable, "the received message \(file.path) cannot be read: \(String(cString: strerror(errno)))")
+            throw RetractError(
+                .attachmentUnreadable,
+                "the received message \(file.path) cannot be read: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
         var info = stat()
@@ -69,10 +71,14 @@ public struct IncomingMailHeaders: Sendable, Equatable {
         var bytes = [UInt8](repeating: 0, count: wanted)
         var filled = 0
         while filled < wanted {
-            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, wanted - filled, off_t(filled)) }
+            let got = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + filled, wanted - filled, off_t(filled))
+            }
             if got < 0 && errno == EINTR { continue }
             guard got >= 0 else {
-                throw RetractError(.attachmentUnreadable, "the received message \(file.path) could not be read: \(String(cString: strerror(errno)))")
+                throw RetractError(
+                    .attachmentUnreadable,
+                    "the received message \(file.path) could not be read: \(String(cString: strerror(errno)))")
             }
             if got == 0 { break }
             filled += got
@@ -86,7 +92,9 @@ public struct IncomingMailHeaders: Sendable, Equatable {
     static func parse(_ bytes: [UInt8], isWhole: Bool) -> IncomingMailHeaders {
         let block = headerBlock(bytes)
         // Only the fields read here, each on its own, so one odd field cannot hide the others.
-        let wanted: Set<String> = ["from", "reply-to", "to", "cc", "subject", "message-id", "in-reply-to", "references"]
+        let wanted: Set<String> = [
+            "from", "reply-to", "to", "cc", "subject", "message-id", "in-reply-to", "references",
+        ]
         var fields: [(name: String, raw: String)] = []
         for field in unfoldedFields(block) where wanted.contains(field.name.lowercased()) {
             fields.append(field)

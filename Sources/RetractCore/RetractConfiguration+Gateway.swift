@@ -19,7 +19,8 @@ extension RetractConfiguration {
             guard !tag.isEmpty, !tag.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
                 tag.count <= 64
             else {
-                throw .invalidInput("RETRACT_SEAL_TAG \(text.debugDescription) must be 1 to 64 printable characters, like [secure]")
+                throw .invalidInput(
+                    "RETRACT_SEAL_TAG \(text.debugDescription) must be 1 to 64 printable characters, like [secure]")
             }
             gatewaySealTag = tag
         }
@@ -45,7 +46,8 @@ extension RetractConfiguration {
                 !domain.hasSuffix("."), !domain.contains("..")
             else {
                 throw .invalidInput(
-                    "RETRACT_INTERNAL_DOMAINS entry \(domain.debugDescription) is not a domain; use a comma list like corp.example,corp.example.net")
+                    "RETRACT_INTERNAL_DOMAINS entry \(domain.debugDescription) is not a domain; use a comma list like corp.example,corp.example.net"
+                )
             }
             if !domains.contains(domain) { domains.append(domain) }
         }

@@ -37,9 +37,11 @@ extension RetractService {
     public func acceptIncomingMail(_ mail: IncomingMail, headers: IncomingMailHeaders) async throws(RetractError)
         -> IncomingMailReceipt
     {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<IncomingMailReceipt, RetractError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<IncomingMailReceipt, RetractError>, Never>) in
             Self.gatewayQueue.async {
-                continuation.resume(returning: Result { () throws(RetractError) in try commitIncomingMail(mail, headers: headers) })
+                continuation.resume(
+                    returning: Result { () throws(RetractError) in try commitIncomingMail(mail, headers: headers) })
             }
         }
         return try result.get()
@@ -47,7 +49,8 @@ extension RetractService {
 
     /// Where `acceptIncomingMail` does its blocking work: concurrent, so two messages seal at
     /// once (their commits are serialised by the vault).
-    static let gatewayQueue = DispatchQueue(label: "retract.gateway-commit", qos: .userInitiated, attributes: .concurrent)
+    static let gatewayQueue = DispatchQueue(
+        label: "retract.gateway-commit", qos: .userInitiated, attributes: .concurrent)
 
     /// `acceptIncomingMail`'s work, on the calling thread.
     func commitIncomingMail(_ mail: IncomingMail, headers: IncomingMailHeaders) throws(RetractError)
@@ -58,7 +61,8 @@ extension RetractService {
         }
         guard mail.recipients.count <= configuration.maxRecipients else {
             throw .invalidInput(
-                "the message has \(mail.recipients.count) recipients; at most \(configuration.maxRecipients) are allowed (RETRACT_MAX_RECIPIENTS)")
+                "the message has \(mail.recipients.count) recipients; at most \(configuration.maxRecipients) are allowed (RETRACT_MAX_RECIPIENTS)"
+            )
         }
         guard !HeaderText.containsLineBreak(mail.traceField), mail.traceField.utf8.count <= 998,
             mail.traceField.lowercased().hasPrefix("received:")
@@ -66,8 +70,11 @@ extension RetractService {
             throw .invalidInput("the trace field must be one Received: line of at most 998 octets")
         }
         let senderAddress = try mailAddress(mail.sender, role: "sender")
-        let senderName = (headers.from?.address.lowercased() == senderAddress.address.lowercased()
-            ? headers.from?.displayName : nil).map { HeaderText.oneLine($0, fallback: "") }.flatMap { $0.isEmpty ? nil : $0 }
+        let senderName =
+            (headers.from?.address.lowercased() == senderAddress.address.lowercased()
+            ? headers.from?.displayName : nil).map { HeaderText.oneLine($0, fallback: "") }.flatMap {
+                $0.isEmpty ? nil : $0
+            }
         let sender = try wrapMailError { try MailAddress(address: senderAddress.address, displayName: senderName) }
         var subject = HeaderText.oneLine(mail.subject, fallback: "")
         if subject.unicodeScalars.count > Self.maxSubjectLength {
@@ -100,7 +107,9 @@ extension RetractService {
         }
 
         // The bytes that leave: the original, or its copy without the seal tag in its Subject.
-        let untagged = try mail.removingTag.flatMap { tag throws(RetractError) in try UntaggedCopy.make(of: mail.file, removing: tag) }
+        let untagged = try mail.removingTag.flatMap { tag throws(RetractError) in
+            try UntaggedCopy.make(of: mail.file, removing: tag)
+        }
         defer { if let untagged { try? FileManager.default.removeItem(at: untagged) } }
         let source = untagged ?? mail.file
         let size = try Self.fileSize(source)
@@ -123,7 +132,8 @@ extension RetractService {
                 try templates.notification(
                     NotificationDetails(
                         serviceAddress: serviceAddress, sender: sender, recipient: recipient.address, subject: subject,
-                        link: issued.link, sentAt: createdAt, expiresAt: expiresAt, attachmentCount: 1 + extracted.count, locale: .en,
+                        link: issued.link, sentAt: createdAt, expiresAt: expiresAt,
+                        attachmentCount: 1 + extracted.count, locale: .en,
                         messageID: rfcMessageID))
             }
             notification.replyTo = headers.replyTo ?? sender
@@ -149,7 +159,8 @@ extension RetractService {
                     OutboxMailRecord(
                         id: outboxID, messageId: messageID.description, grantId: nil, kind: .passthrough,
                         mailFrom: mail.envelopeSender, recipient: recipient, rfcMessageId: rfcMessageID,
-                        sealedData: Data(GrantCrypto.sealMetadata(copy, master: master, context: Self.outboxContext(outboxID))),
+                        sealedData: Data(
+                            GrantCrypto.sealMetadata(copy, master: master, context: Self.outboxContext(outboxID))),
                         dataKid: master.kid, notBefore: createdAt, createdAt: createdAt))
             }
         }
@@ -186,13 +197,15 @@ extension RetractService {
                         throw RetractError(.attachmentUnreadable, "the received message changed while it was sealed")
                     }
                     infos.append(
-                        AttachmentInfo(index: 1, name: Self.originalMessageName, size: sealedSize, mediaType: "message/rfc822"))
+                        AttachmentInfo(
+                            index: 1, name: Self.originalMessageName, size: sealedSize, mediaType: "message/rfc822"))
                 }
                 for (offset, part) in extracted.enumerated() {
                     let index = offset + 2
                     let partSize = try AttachmentSealer.seal(
                         file: part.url, dataKey: dataKey, messageID: messageID, partIndex: index, into: writer)
-                    infos.append(AttachmentInfo(index: index, name: part.name, size: partSize, mediaType: part.mediaType))
+                    infos.append(
+                        AttachmentInfo(index: index, name: part.name, size: partSize, mediaType: part.mediaType))
                 }
                 // Without a sealed recipient the envelope holds no body: the copies went out as they came.
                 let envelope = Envelope(
@@ -221,7 +234,9 @@ extension RetractService {
     public func ensureGatewaySender(address: String, name: String?) throws(RetractError) -> SenderAccount {
         let mailbox = try mailAddress(address, role: "sender address")
         do {
-            if let record = try vault.sender(address: mailbox.address.lowercased()) ?? vault.sender(address: mailbox.address) {
+            if let record = try vault.sender(address: mailbox.address.lowercased())
+                ?? vault.sender(address: mailbox.address)
+            {
                 return SenderAccount(record)
             }
             let cleaned = name.map { HeaderText.oneLine($0, fallback: "") }.flatMap { $0.isEmpty ? nil : $0 }
@@ -320,7 +335,8 @@ extension RetractService {
     static func fileSize(_ url: URL) throws(RetractError) -> Int64 {
         do {
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-            guard attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? NSNumber else {
+            guard attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? NSNumber
+            else {
                 throw RetractError(.attachmentUnreadable, "the received message \(url.path) is not a regular file")
             }
             return size.int64Value

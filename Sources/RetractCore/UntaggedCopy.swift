@@ -28,7 +28,8 @@ enum UntaggedCopy {
             ".\(file.lastPathComponent).untagged-\(UUID().uuidString)")
         let output = open(copy.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard output >= 0 else {
-            throw RetractError(.storage, "cannot write beside the received message \(file.path): \(String(cString: strerror(errno)))")
+            throw RetractError(
+                .storage, "cannot write beside the received message \(file.path): \(String(cString: strerror(errno)))")
         }
         var ok = false
         defer {
@@ -81,7 +82,10 @@ enum UntaggedCopy {
         for index in lines.indices {
             let line = lines[index]
             let continues = line.first == 0x20 || line.first == 0x09
-            if !continues { inSubject = line.count >= 8 && String(decoding: line.prefix(8), as: UTF8.self).lowercased() == "subject:" }
+            if !continues {
+                inSubject =
+                    line.count >= 8 && String(decoding: line.prefix(8), as: UTF8.self).lowercased() == "subject:"
+            }
             guard inSubject else { continue }
             var text = String(decoding: line, as: UTF8.self)
             guard text.range(of: tag, options: .caseInsensitive) != nil else { continue }
@@ -114,6 +118,8 @@ enum UntaggedCopy {
     }
 
     private static func unreadable(_ file: URL) -> RetractError {
-        RetractError(.attachmentUnreadable, "the received message \(file.path) cannot be read: \(String(cString: strerror(errno)))")
+        RetractError(
+            .attachmentUnreadable,
+            "the received message \(file.path) cannot be read: \(String(cString: strerror(errno)))")
     }
 }

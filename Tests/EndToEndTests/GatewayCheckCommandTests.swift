@@ -18,11 +18,14 @@ struct GatewayCheckCommandTests {
         #expect(try cli.run(["senders", "add", "alice@corp.test", "--json"]).status == 0)
 
         // When the default policy is checked, then RETRACT_SEAL=tagged with a tagged subject
-        let text = try cli.run(["gateway", "check", "--from", "alice@corp.test", "--to", "bob@partner.test", "--to", "carol@corp.test"])
+        let text = try cli.run([
+            "gateway", "check", "--from", "alice@corp.test", "--to", "bob@partner.test", "--to", "carol@corp.test",
+        ])
         var tagged = cli
         tagged.environment = ["RETRACT_SEAL": "tagged", "RETRACT_INTERNAL_DOMAINS": "corp.test"]
         let json = try tagged.run([
-            "gateway", "check", "--from", "mallory@evil.test", "--to", "carol@corp.test", "--subject", "[secure] pay", "--json",
+            "gateway", "check", "--from", "mallory@evil.test", "--to", "carol@corp.test", "--subject", "[secure] pay",
+            "--json",
         ])
         let bad = try RetractBinary(workingDirectory: root, environment: ["RETRACT_SEAL": "sometimes"]).run([
             "gateway", "check", "--from", "alice@corp.test", "--to", "bob@partner.test",

@@ -91,7 +91,9 @@ struct GatewayAcceptorTests {
         #expect(passed.row.kind == .passthrough)
         #expect(passed.row.mailFrom == "alice@corp.test")
         let crlf = try #require(passed.bytes.firstRange(of: [0x0D, 0x0A]))
-        #expect(String(decoding: passed.bytes[..<crlf.lowerBound], as: UTF8.self).hasPrefix("Received: from mx.corp.test (127.0.0.1) by "))
+        #expect(
+            String(decoding: passed.bytes[..<crlf.lowerBound], as: UTF8.self).hasPrefix(
+                "Received: from mx.corp.test (127.0.0.1) by "))
         #expect(Array(passed.bytes[crlf.upperBound...]) == original)
 
         // And each external got a notification that threads under the original and opens it
@@ -181,7 +183,9 @@ struct GatewayAcceptorTests {
         var bytes: [UInt8] = []
         while let chunk = try await download.nextChunk() { bytes += chunk }
         #expect(bytes == Self.original(subject: "Salaries"))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter { $0.contains("untagged") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter {
+            $0.contains("untagged")
+        }
         #expect(leftovers.isEmpty)
     }
 
@@ -291,7 +295,9 @@ struct GatewayAcceptorTests {
         let bench = try Self.bench()
         var generator = SplitMix64(seed: 7)
         let blob = (0..<(3 << 20)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-        let encoded = Data(blob).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let encoded = Data(blob).base64EncodedString(options: [
+            .lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed,
+        ])
         let bytes = Array(
             ("From: alice@corp.test\r\nTo: bob@partner.test, carol@corp.test\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
                 + "Content-Type: multipart/mixed; boundary=\"q\"\r\n\r\n--q\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
@@ -340,9 +346,11 @@ struct GatewayAcceptorTests {
             "--inner", "Content-Type: image/png", "Content-ID: <logo>", "Content-Transfer-Encoding: base64", "",
             Data(png).base64EncodedString(), "--inner--",
             "--outer", "Content-Type: text/plain; name=\"notes.txt\"", "Content-Transfer-Encoding: quoted-printable",
-            "Content-Disposition: attachment; filename*=UTF-8''caf%C3%A9.txt", "", "soft=", "break and =C3=A9", "line two",
+            "Content-Disposition: attachment; filename*=UTF-8''caf%C3%A9.txt", "", "soft=", "break and =C3=A9",
+            "line two",
             "--outer", "Content-Type: message/rfc822", "", "Subject: inner", "", "forwarded body",
-            "--outer", "Content-Type: application/pdf; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.pdf?=\"", "", "%PDF-1.4 never closed",
+            "--outer", "Content-Type: application/pdf; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.pdf?=\"", "",
+            "%PDF-1.4 never closed",
         ]
         let bytes = Array(lines.joined(separator: "\r\n").utf8)
         let receipt = try await GatewayAcceptor(service: bench.service).commit(
@@ -353,10 +361,17 @@ struct GatewayAcceptorTests {
         let opened = try await bench.service.open(token: link.token, linkKey: link.linkKey)
 
         // Then the original and every attachment are listed, and each downloads decoded
-        #expect(opened.envelope.attachments.map(\.name) == ["original.eml", "attachment-1", "café.txt", "message-3.eml", "résumé.pdf"])
-        #expect(opened.envelope.attachments.map(\.mediaType) == ["message/rfc822", "image/png", "text/plain", "message/rfc822", "application/pdf"])
+        #expect(
+            opened.envelope.attachments.map(\.name) == [
+                "original.eml", "attachment-1", "café.txt", "message-3.eml", "résumé.pdf",
+            ])
+        #expect(
+            opened.envelope.attachments.map(\.mediaType) == [
+                "message/rfc822", "image/png", "text/plain", "message/rfc822", "application/pdf",
+            ])
         func download(_ index: Int) async throws -> [UInt8] {
-            let part = try await bench.service.downloadAttachment(token: link.token, linkKey: link.linkKey, index: index)
+            let part = try await bench.service.downloadAttachment(
+                token: link.token, linkKey: link.linkKey, index: index)
             var got: [UInt8] = []
             while let chunk = try await part.nextChunk() { got += chunk }
             return got
@@ -366,7 +381,9 @@ struct GatewayAcceptorTests {
         #expect(try await download(3) == Array("softbreak and é\r\nline two".utf8))
         #expect(try await download(4) == Array("Subject: inner\r\n\r\nforwarded body".utf8))
         #expect(try await download(5) == Array("%PDF-1.4 never closed".utf8))
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter { $0.hasPrefix(".retract-part-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter {
+            $0.hasPrefix(".retract-part-")
+        }
         #expect(leftovers.isEmpty)
     }
 

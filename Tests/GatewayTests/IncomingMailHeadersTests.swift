@@ -17,7 +17,8 @@ struct IncomingMailHeadersTests {
         // Given a message with folded To, an encoded subject, bare LF line ends
         let headers = try read(
             "From: =?UTF-8?B?5byg5LiJ?= <zhang@corp.test>\nTo: a@x.test,\n b@y.test\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= [secure]\n"
-                + "Reply-To: Desk <desk@corp.test>\nMessage-ID: <m1@corp.test>\nReferences: <r1@x.test> junk <r2@x.test>\n\nbody line\n")
+                + "Reply-To: Desk <desk@corp.test>\nMessage-ID: <m1@corp.test>\nReferences: <r1@x.test> junk <r2@x.test>\n\nbody line\n"
+        )
 
         // Then every field is read
         #expect(headers.from?.address == "zhang@corp.test")
