@@ -230,6 +230,27 @@ struct GatewayAcceptorTests {
         #expect(try bench.service.vault.pendingMail().isEmpty)
     }
 
+    @Test("a vault that cannot store the parts answers a temporary failure and keeps nothing")
+    func storageFailureIsTemporary() async throws {
+        // Given a vault whose parts directory has been replaced by a file
+        let bench = try Self.bench()
+        let parts = bench.service.vault.parts.directory
+        try FileManager.default.removeItem(at: parts)
+        try Data("not a directory".utf8).write(to: parts)
+        let message = try Self.received(bench, bytes: Self.original(), recipients: ["bob@partner.test", "carol@corp.test"])
+
+        // When the gateway is handed a message
+        let acceptance = await GatewayAcceptor(service: bench.service).accept(message)
+
+        // Then the client is told to try again, and no message or mail was stored
+        guard case .temporaryFailure = acceptance else {
+            Issue.record("expected a temporary failure, got \(acceptance)")
+            return
+        }
+        #expect(try bench.service.vault.messages().isEmpty)
+        #expect(try bench.service.vault.pendingMail().isEmpty)
+    }
+
     @Test("a From outside the internal domains is refused for good and nothing is stored")
     func outsideSenderIsRefused() async throws {
         // Given a message from a domain that is not internal
