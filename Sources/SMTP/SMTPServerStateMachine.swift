@@ -18,6 +18,9 @@ struct SMTPServerStateMachine {
         var maximumMessageSize: Int64
         /// The most recipients in one transaction.
         var maximumRecipients: Int = 100
+        /// The most commands answered with a 5xx in one session; the next such command
+        /// closes it (421), as Postfix's `smtpd_hard_error_limit` does with scanners.
+        var maximumErrors: Int = 20
         /// Whether STARTTLS can be offered (a certificate is configured).
         var tlsAvailable: Bool = false
         /// Whether AUTH is offered at all.
@@ -78,6 +81,7 @@ struct SMTPServerStateMachine {
 
     private let settings: Settings
     private var state = State.awaitingHello
+    private var errors = 0
     /// What is known about the client so far.
     private(set) var client: SMTPClientInfo
 
@@ -103,6 +107,10 @@ struct SMTPServerStateMachine {
 
     /// A command line (or, during AUTH, a response line) arrived.
     mutating func receive(line: [UInt8]) -> Action {
+        self.counted(self.answer(line: line))
+    }
+
+    private mutating func answer(line: [UInt8]) -> Action {
         if case .authenticating(let step) = self.state {
             return self.authenticationResponse(line, step: step)
         }
@@ -124,6 +132,19 @@ struct SMTPServerStateMachine {
 
     /// A line longer than the limit arrived (and was discarded up to its end).
     mutating func lineTooLong() -> Action {
+        self.counted(self.answerLineTooLong())
+    }
+
+    /// Counts a command's 5xx answer; past `maximumErrors` the session ends instead.
+    private mutating func counted(_ action: Action) -> Action {
+        guard case .reply(let reply) = action, reply.code >= 500 else { return action }
+        self.errors += 1
+        guard self.errors > self.settings.maximumErrors else { return action }
+        self.state = .closed
+        return .close(SMTPServerReply(421, "4.7.0", "\(self.settings.hostname) Too many errors, closing connection"))
+    }
+
+    private mutating func answerLineTooLong() -> Action {
         if case .authenticating = self.state { self.state = self.stateAfterAuthentication }
         guard self.acceptsCommands else { return self.protocolBroken() }
         return .reply(SMTPServerReply(500, "5.5.2", "Line too long"))

@@ -385,6 +385,27 @@ struct SMTPServerStateMachineTests {
         _ = machine.contentEnded(exceededLimit: false)
         #expect(Self.reply(machine.accepted(.accepted("ok\r\n250 injected")))?.lines == ["ok250 injected"])
     }
+
+    @Test("after 20 commands answered with 5xx the next one closes the session with 421")
+    func errorLimit() {
+        var machine = SMTPServerStateMachine(settings: Self.settings())
+        _ = Self.send(&machine, "EHLO mx")
+        for _ in 0..<10 { #expect(Self.code(Self.send(&machine, "GET / HTTP/1.1")) == 500) }
+        #expect(Self.code(Self.send(&machine, "NOOP")) == 250)
+        for _ in 0..<9 { #expect(Self.code(Self.send(&machine, "RCPT TO:<a@b.test>")) == 503) }
+        #expect(Self.code(machine.lineTooLong()) == 500)
+        #expect(
+            Self.send(&machine, "FROB")
+                == .close(SMTPServerReply(421, "4.7.0", "gw.test Too many errors, closing connection")))
+    }
+
+    @Test("STARTTLS inside a mail transaction answers 503")
+    func startTLSInTransaction() {
+        var machine = SMTPServerStateMachine(settings: Self.settings(tls: true))
+        _ = Self.send(&machine, "EHLO mx")
+        _ = Self.send(&machine, "MAIL FROM:<a@corp.test>")
+        #expect(Self.code(Self.send(&machine, "STARTTLS")) == 503)
+    }
 }
 
 @Suite("CIDR networks")
