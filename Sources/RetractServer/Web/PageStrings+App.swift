@@ -79,6 +79,7 @@ extension PageStrings {
         // List
         "app_list_title": "Sent messages",
         "app_list_empty": "You have not sent anything yet.",
+        "app_via_gateway": "via the mail gateway",
         "app_col_subject": "Subject",
         "app_col_sent": "Sent",
         "app_col_recipients": "Recipients",
@@ -238,6 +239,7 @@ extension PageStrings {
         "app_edit_button": "返回修改",
         "app_list_title": "已发送邮件",
         "app_list_empty": "您还没有发送过邮件。",
+        "app_via_gateway": "经由邮件网关",
         "app_col_subject": "主题",
         "app_col_sent": "发送时间",
         "app_col_recipients": "收件人数",

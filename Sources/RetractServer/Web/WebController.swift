@@ -509,7 +509,7 @@ struct WebController<Context: RequestContext>: Sendable {
             [
                 "id": $0.id, "subject": $0.subject, "sent": PageRenderer.displayDate($0.createdAt),
                 "sentISO": WebPages.iso($0.createdAt), "recipients": $0.recipients, "opened": $0.opened,
-                "revoked": $0.revoked,
+                "revoked": $0.revoked, "viaGateway": $0.origin == RetractService.gatewayOrigin,
             ]
         }
         return pages.page(
