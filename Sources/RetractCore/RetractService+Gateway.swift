@@ -21,9 +21,9 @@ extension RetractService {
     /// pass-through copy each, the original bytes with only `mail.traceField` prepended, to
     /// that envelope recipient from the original envelope sender.
     ///
-    /// With `mail.removingTag`, the original's Subject line loses the seal tag in a copy
-    /// written beside the file (removed afterwards), and that copy is what is sealed and
-    /// passed on. Envelope recipients named in neither To nor Cc get Bcc grants. Notifications keep the
+    /// A `Bcc:` field of the original, and with `mail.removingTag` the seal tag in its Subject
+    /// line, are left out of a copy written beside the file (removed afterwards), and that
+    /// copy is what is sealed and passed on. Envelope recipients named in neither To nor Cc get Bcc grants. Notifications keep the
     /// subject `mail.subject`, thread where the original would (its In-Reply-To and
     /// References), and have Reply-To the original's Reply-To or else the sender. Nothing is
     /// stored when anything fails (an unreadable file throws `attachmentUnreadable`, a vault
@@ -106,12 +106,10 @@ extension RetractService {
             }
         }
 
-        // The bytes that leave: the original, or its copy without the seal tag in its Subject.
-        let untagged = try mail.removingTag.flatMap { tag throws(RetractError) in
-            try UntaggedCopy.make(of: mail.file, removing: tag)
-        }
-        defer { if let untagged { try? FileManager.default.removeItem(at: untagged) } }
-        let source = untagged ?? mail.file
+        // The bytes that leave: the original, or its copy without Bcc fields and seal tag.
+        let cleaned = try CleanedCopy.make(of: mail.file, removing: mail.removingTag)
+        defer { if let cleaned { try? FileManager.default.removeItem(at: cleaned) } }
+        let source = cleaned ?? mail.file
         let size = try Self.fileSize(source)
         let sealsOriginal = !sealedRecipients.isEmpty
         // Each attachment of the original also becomes a part of its own, for the reader.

@@ -189,6 +189,37 @@ struct GatewayAcceptorTests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test("a Bcc field the client kept leaves neither in the sealed original nor in a pass-through copy")
+    func bccFieldIsRemoved() async throws {
+        // Given a message submitted with its Bcc field still in the header, folded
+        let bench = try Self.bench()
+        let head = "From: alice@corp.test\r\nTo: bob@partner.test, carol@corp.test\r\n"
+        let tail = "Subject: hi\r\n\r\nbody\r\n"
+        let bytes = Array((head + "Bcc: dave@other.test,\r\n erin@corp.test\r\n" + tail).utf8)
+        let message = try Self.received(
+            bench, bytes: bytes,
+            recipients: ["bob@partner.test", "carol@corp.test", "dave@other.test", "erin@corp.test"])
+
+        // When the gateway accepts it and the worker delivers
+        let id = try Self.messageID(await GatewayAcceptor(service: bench.service).accept(message))
+        _ = await bench.service.deliverDueMail()
+        let mails = try Self.delivered(bench, messageID: id)
+
+        // Then the copies and the sealed original are the message without the Bcc field
+        let expected = Array((head + tail).utf8)
+        for copy in mails.filter({ $0.row.kind == .passthrough }) {
+            let crlf = try #require(copy.bytes.firstRange(of: [0x0D, 0x0A]))
+            #expect(Array(copy.bytes[crlf.upperBound...]) == expected)
+        }
+        let notification = try #require(mails.first { $0.row.recipient == "bob@partner.test" })
+        let link = try Link.parse(try #require(try ParsedMail(parsing: notification.bytes).links.first))
+        let download = try await bench.service.downloadAttachment(token: link.token, linkKey: link.linkKey, index: 1)
+        var got: [UInt8] = []
+        while let chunk = try await download.nextChunk() { got += chunk }
+        #expect(got == expected)
+        #expect(try bench.service.vault.grants(messageID: id).first { $0.recipient == "dave@other.test" }?.kind == .bcc)
+    }
+
     @Test("an untagged subject under tagged passes through to everybody")
     func untaggedPassesUnderTagged() async throws {
         // Given RETRACT_SEAL=tagged and a message without the tag
@@ -237,7 +268,8 @@ struct GatewayAcceptorTests {
         let parts = bench.service.vault.parts.directory
         try FileManager.default.removeItem(at: parts)
         try Data("not a directory".utf8).write(to: parts)
-        let message = try Self.received(bench, bytes: Self.original(), recipients: ["bob@partner.test", "carol@corp.test"])
+        let message = try Self.received(
+            bench, bytes: Self.original(), recipients: ["bob@partner.test", "carol@corp.test"])
 
         // When the gateway is handed a message
         let acceptance = await GatewayAcceptor(service: bench.service).accept(message)

@@ -4,16 +4,16 @@ import Foundation
     import Glibc
 #endif
 
-/// A copy of a received message whose Subject lost the seal tag, so the sealed original
-/// (and any copy) does not carry it out; everything else byte for byte.
+/// A copy of a received message without what must not leave: its `Bcc:` fields (a client
+/// that submits directly may keep them; every recipient would see the others) and the seal
+/// tag in its Subject; everything else byte for byte.
 ///
 /// Only the header block is rewritten (at most `IncomingMailHeaders.maximumHeaderBytes`);
 /// the body is copied through a 1 MiB buffer, never whole in memory. A tag hidden in an
 /// RFC 2047 encoded-word is not found and stays.
-enum UntaggedCopy {
-    /// Writes the copy beside `file` and returns it, or nil when the raw Subject holds no tag.
-    static func make(of file: URL, removing tag: String) throws(RetractError) -> URL? {
-        guard !tag.isEmpty else { return nil }
+enum CleanedCopy {
+    /// Writes the copy beside `file` and returns it, or nil when there is nothing to remove.
+    static func make(of file: URL, removing tag: String?) throws(RetractError) -> URL? {
         let input = open(file.path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw unreadable(file) }
         defer { close(input) }
@@ -22,10 +22,10 @@ enum UntaggedCopy {
         guard got >= 0 else { throw unreadable(file) }
         head.removeLast(head.count - got)
         guard let headerEnd = headerEnd(head) else { return nil }
-        guard let rewritten = removingTag(tag, fromSubjectIn: Array(head[0..<headerEnd])) else { return nil }
+        guard let rewritten = cleaned(Array(head[0..<headerEnd]), removingTag: tag) else { return nil }
 
         let copy = file.deletingLastPathComponent().appendingPathComponent(
-            ".\(file.lastPathComponent).untagged-\(UUID().uuidString)")
+            ".\(file.lastPathComponent).cleaned-\(UUID().uuidString)")
         let output = open(copy.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard output >= 0 else {
             throw RetractError(
@@ -66,9 +66,10 @@ enum UntaggedCopy {
         return nil
     }
 
-    /// The header block with the tag removed from the Subject field (and its continuation
-    /// lines), blanks it leaves collapsed; nil when the Subject holds no tag.
-    static func removingTag(_ tag: String, fromSubjectIn header: [UInt8]) -> [UInt8]? {
+    /// The header block without its Bcc fields (with their continuation lines) and with the
+    /// tag removed from the Subject field, the blank it leaves taken with it; nil when there
+    /// is neither.
+    static func cleaned(_ header: [UInt8], removingTag tag: String?) -> [UInt8]? {
         // Lines with their own line ends, so every other byte stays as it came.
         var lines: [[UInt8]] = []
         var start = 0
@@ -78,17 +79,29 @@ enum UntaggedCopy {
         }
         if start < header.count { lines.append(Array(header[start...])) }
         var inSubject = false
+        var inBcc = false
         var changed = false
-        for index in lines.indices {
-            let line = lines[index]
+        var kept: [[UInt8]] = []
+        for line in lines {
             let continues = line.first == 0x20 || line.first == 0x09
             if !continues {
-                inSubject =
-                    line.count >= 8 && String(decoding: line.prefix(8), as: UTF8.self).lowercased() == "subject:"
+                let name = String(decoding: line.prefix(while: { $0 != 0x3A }), as: UTF8.self).lowercased()
+                inSubject = name == "subject" && line.contains(0x3A)
+                inBcc = name == "bcc" && line.contains(0x3A)
             }
-            guard inSubject else { continue }
+            if inBcc {
+                changed = true
+                continue
+            }
+            guard inSubject, let tag, !tag.isEmpty else {
+                kept.append(line)
+                continue
+            }
             var text = String(decoding: line, as: UTF8.self)
-            guard text.range(of: tag, options: .caseInsensitive) != nil else { continue }
+            guard text.range(of: tag, options: .caseInsensitive) != nil else {
+                kept.append(line)
+                continue
+            }
             while let range = text.range(of: tag, options: .caseInsensitive) {
                 // Take one blank after the tag with it, or one before it at the end.
                 var removal = range
@@ -99,10 +112,10 @@ enum UntaggedCopy {
                 }
                 text.removeSubrange(removal)
             }
-            lines[index] = Array(text.utf8)
+            kept.append(Array(text.utf8))
             changed = true
         }
-        return changed ? lines.flatMap { $0 } : nil
+        return changed ? kept.flatMap { $0 } : nil
     }
 
     private static func write(_ bytes: [UInt8], to fd: Int32, path: String) throws(RetractError) {
