@@ -102,9 +102,10 @@ let package = Package(
         .executableTarget(
             name: "retract",
             dependencies: [
-                "RetractCore", "RetractServer", "Gateway", "Seal", "Mail", "Vault",
+                "RetractCore", "RetractServer", "Gateway", "SMTP", "Seal", "Mail", "Vault",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

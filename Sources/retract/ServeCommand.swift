@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Base of the links in mails (env RETRACT_PUBLIC_URL); defaults to this server's address.")
     var publicURL: String?
 
+    @Option(help: "Run the SMTP gateway on HOST:PORT, e.g. 127.0.0.1:10025 (env RETRACT_SMTP_LISTEN; off when unset).")
+    var smtpListen: String?
+
     func run() async throws {
         try await Console.run {
             var configuration = try global.configuration(publicURL: publicURL)
@@ -32,8 +35,15 @@ struct ServeCommand: AsyncParsableCommand {
             let service = try RetractService.open(configuration, logger: logger)
             let host = self.host
             let arguments = ServeArguments(host: host, port: port, connectionLimits: limits)
-            let app = try await buildApplication(arguments, service: service, logger: logger) { port in
+            let gateway = try Self.smtpGateway(listen: smtpListen, service: service, logger: logger)
+            let app = try await buildApplication(
+                arguments, service: service, logger: logger, additionalServices: gateway.map { [$0] } ?? []
+            ) { port in
                 FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
+                if let gateway, let address = try? await gateway.listeningAddress() {
+                    FileHandle.standardOutput.write(
+                        Data("retract: SMTP gateway on \(address.ipAddress ?? host):\(address.port ?? 0)\n".utf8))
+                }
             }
             try await app.runService()
         }

@@ -147,6 +147,9 @@ public final class PostfixInstance: @unchecked Sendable {
     }
 
     /// Whether something accepts connections on 127.0.0.1:`port` within 20 s.
+    public static func waitForPortOpen(_ port: Int) throws -> Bool { try waitForPort(port) }
+
+    /// Whether something accepts connections on 127.0.0.1:`port` within 20 s.
     static func waitForPort(_ port: Int) throws -> Bool {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {

@@ -1,0 +1,131 @@
+import Foundation
+import Mail
+import RetractTestSupport
+import Seal
+import Testing
+
+/// The deployment of docs/gateway.md for real: smtplib (the mail client) → Postfix (the
+/// organisation's MTA, after-queue content filter) → `retract serve --smtp-listen` → Postfix's
+/// return smtpd → aiosmtpd (every other domain, and the colleagues' mailboxes).
+@Suite("End to end: the SMTP gateway behind a real Postfix", .serialized)
+struct GatewayPostfixEndToEndTests {
+    let root: URL
+    let cli: RetractBinary
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("retract-e2e-gw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        cli = RetractBinary(workingDirectory: root)
+    }
+
+    /// A MIME message as a mail client writes it: text, HTML and a PDF attachment.
+    static let original: String = [
+        "From: Alice Example <alice@corp.test>",
+        "To: Bob <bob@partner.test>",
+        "Cc: carol@corp.test",
+        "Subject: Q3 figures",
+        "Date: Thu, 03 Dec 2026 10:00:00 +0000",
+        "Message-ID: <q3-figures@corp.test>",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/mixed; boundary=\"b1\"",
+        "",
+        "--b1",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "Numbers attached.",
+        "--b1",
+        "Content-Type: application/pdf; name=\"report.pdf\"",
+        "Content-Disposition: attachment; filename=\"report.pdf\"",
+        "Content-Transfer-Encoding: base64",
+        "",
+        "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg==",
+        "--b1--",
+        "",
+    ].joined(separator: "\r\n")
+
+    /// The message without the `Received:` trace fields that MTAs put in front of it.
+    static func withoutTrace(_ bytes: [UInt8]) -> String {
+        var lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
+        while let first = lines.first, first.hasPrefix("Received:") || first.hasPrefix(" ") || first.hasPrefix("\t") {
+            lines.removeFirst()
+        }
+        return lines.joined(separator: "\r\n")
+    }
+
+    func waitFor(_ sink: SMTPSink, count: Int, postfix: PostfixInstance) async throws -> [SMTPSink.Received] {
+        let deadline = Date().addingTimeInterval(90)
+        var received: [SMTPSink.Received] = []
+        while Date() < deadline {
+            received = try sink.received()
+            if received.count >= count { return received }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("only \(received.count) of \(count) mails arrived; postfix: \(postfix.log.suffix(1500))")
+        return received
+    }
+
+    @Test(
+        "To external, Cc internal, Bcc external through Postfix: the colleague gets the original, each outsider a link that opens it, the sender a receipt; revoked links answer 410"
+    )
+    func throughPostfix() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Given Retract behind a private Postfix, both delivering to the sink
+        let sink = try await SMTPSink(in: root)
+        defer { sink.stop() }
+        let filterPort = try PostfixInstance.freePort()
+        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
+        defer { postfix.stop() }
+        var gateway = cli
+        gateway.environment = [
+            "RETRACT_SMTP_URL": "smtp://127.0.0.1:\(postfix.returnPort)", "RETRACT_INTERNAL_DOMAINS": "corp.test",
+            "RETRACT_FROM": "retract@corp.test",
+        ]
+        #expect(try gateway.run(["init"]).status == 0)
+        let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
+        defer { server.terminate(); server.waitUntilExit() }
+        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+
+        // When Alice's mail client submits to Postfix
+        try submitWithSMTPLib(
+            port: postfix.port, from: "alice@corp.test",
+            to: ["bob@partner.test", "carol@corp.test", "dave@other.test"], message: Self.original)
+
+        // Then Carol (internal) gets the original byte for byte but for the trace fields,
+        // Bob and Dave a notification each, and Alice a receipt
+        let mails = try await waitFor(sink, count: 4, postfix: postfix)
+        let carol = try #require(mails.first { $0.recipients == ["carol@corp.test"] })
+        #expect(Self.withoutTrace(carol.data) == Self.original)
+        #expect(carol.mailFrom == "alice@corp.test")
+        let receipt = mails.first { $0.recipients == ["alice@corp.test"] }
+        #expect(receipt != nil)
+        var links: [Link] = []
+        for outsider in ["bob@partner.test", "dave@other.test"] {
+            let mail = try #require(mails.first { $0.recipients == [outsider] }, "no mail for \(outsider)")
+            let parsed = try ParsedMail(parsing: mail.data)
+            #expect(parsed.header("Subject")?.contains("Q3 figures") == true)
+            #expect(!String(decoding: mail.data, as: UTF8.self).contains("JVBERi0xLjQK"))
+            #expect(parsed.header("Bcc") == nil)
+            let link = try Link.parse(try #require(parsed.links.first { $0.contains("/m/") }))
+            links.append(link)
+            let base = "http://127.0.0.1:\(httpPort)/m/\(link.token.base64url)"
+            let (opened, body, _) = try await HTTP.postJSON("\(base)/open", ["key": link.linkKey.base64url])
+            #expect(opened == 200)
+            let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+            #expect((object?["body_text"] as? String)?.contains("Numbers attached.") == true)
+            let (downloaded, eml, _) = try await HTTP.postJSON(
+                "\(base)/attachments/1", ["key": link.linkKey.base64url])
+            #expect(downloaded == 200)
+            #expect(Self.withoutTrace([UInt8](eml)) == Self.original)
+        }
+
+        // When Alice revokes the message, the outsiders' links answer 410
+        let list = try gateway.run(["list", "--json"])
+        let listed = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        let id = try #require(listed?.first?["id"] as? String)
+        #expect(try gateway.run(["revoke", id, "--reason", "wrong figures"]).status == 0)
+        for link in links {
+            let (status, _, _) = try await HTTP.get("http://127.0.0.1:\(httpPort)/m/\(link.token.base64url)")
+            #expect(status == 410)
+        }
+    }
+}
