@@ -54,10 +54,26 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
     /// Checks AUTH credentials (a sender's web password or API token) with the sign-in
     /// limits; the account's address when they are right, nil otherwise.
     public func authenticate(username: String, password: String, client: String) async -> String? {
+        guard
+            case .authenticated(let account) = await verifyCredentials(
+                username: username, password: password, client: client)
+        else { return nil }
+        return account
+    }
+
+    /// Checks AUTH credentials like `authenticate`, telling a wrong secret (535) from a
+    /// limited attempt (5 failures per account or 20 per client in 15 minutes, or too many
+    /// password checks at once: 454), which is refused before anything is hashed.
+    public func verifyCredentials(username: String, password: String, client: String) async
+        -> SMTPAuthenticationOutcome
+    {
         do {
-            return try await service.authenticateSubmission(address: username, secret: password, client: client).address
+            let account = try await service.authenticateSubmission(address: username, secret: password, client: client)
+            return .authenticated(account.address)
+        } catch .tooManyAttempts {
+            return .temporarilyRefused
         } catch {
-            return nil
+            return .rejected
         }
     }
 

@@ -452,11 +452,16 @@ struct GatewayAcceptorTests {
 
         // When the right token is tried inside the window, then after it
         let limited = await acceptor.authenticate(username: "alice@corp.test", password: token, client: "10.0.0.2")
+        let outcome = await acceptor.verifyCredentials(username: "alice@corp.test", password: token, client: "10.0.0.2")
+        let wrong = await acceptor.verifyCredentials(
+            username: "bob@corp.test", password: "rt_wrong", client: "10.0.0.3")
         bench.clock.advance(16 * 60)
         let later = await acceptor.authenticate(username: "alice@corp.test", password: token, client: "10.0.0.2")
 
-        // Then it is refused inside the window and accepted after it
+        // Then it is refused inside the window (454, not 535) and accepted after it
         #expect(limited == nil)
+        #expect(outcome == .temporarilyRefused)
+        #expect(wrong == .rejected)
         #expect(later == "alice@corp.test")
     }
 
