@@ -128,4 +128,74 @@ struct GatewayPostfixEndToEndTests {
             #expect(status == 410)
         }
     }
+
+    @Test(
+        "kill -9 of retract serve while Postfix feeds it 200 messages: Postfix retries and every message arrives, duplicates only of mails in flight"
+    )
+    func killedWhileFed() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sink = try await SMTPSink(in: root)
+        defer { sink.stop() }
+        let filterPort = try PostfixInstance.freePort()
+        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
+        defer { postfix.stop() }
+        var gateway = cli
+        gateway.environment = [
+            "RETRACT_SMTP_URL": "smtp://127.0.0.1:\(postfix.returnPort)", "RETRACT_INTERNAL_DOMAINS": "corp.test",
+            "RETRACT_FROM": "retract@corp.test", "RETRACT_RECEIPTS": "off",
+        ]
+        #expect(try gateway.run(["init"]).status == 0)
+        var (server, _) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
+        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+
+        // Given 200 messages submitted to Postfix, each to one outsider
+        let count = 200
+        let feeder = Process()
+        feeder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        feeder.arguments = [
+            "python3", "-c",
+            """
+            import smtplib
+            with smtplib.SMTP("127.0.0.1", \(postfix.port), timeout=60) as s:
+                for n in range(\(count)):
+                    s.sendmail("alice@corp.test", ["x%d@partner.test" % n],
+                        ("From: alice@corp.test\\r\\nTo: x%d@partner.test\\r\\nSubject: msg %d\\r\\n"
+                         "Message-ID: <m%d@corp.test>\\r\\n\\r\\nbody %d\\r\\n" % (n, n, n, n)).encode())
+            """,
+        ]
+        try feeder.run()
+
+        // When retract serve is killed once some have gone through, and started again
+        let deadline = Date().addingTimeInterval(60)
+        while try sink.received().count < 20 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+        let arrivedBeforeKill = try sink.received().count
+        #expect(arrivedBeforeKill < count, "the kill must land while mail is still flowing")
+        (server, _) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
+        defer { server.terminate(); server.waitUntilExit() }
+        feeder.waitUntilExit()
+        #expect(feeder.terminationStatus == 0)
+        postfix.flush()
+
+        // Then every message's notification arrives; the only duplicates are of mails that
+        // were in flight: up to 10 Postfix deliveries to the filter and 4 outbox connections
+        var subjects: [String: Int] = [:]
+        let end = Date().addingTimeInterval(120)
+        while Date() < end {
+            subjects = [:]
+            for mail in try sink.received() {
+                let subject = try ParsedMail(parsing: mail.data).header("Subject") ?? ""
+                if let range = subject.range(of: #"msg \d+"#, options: .regularExpression) {
+                    subjects[String(subject[range]), default: 0] += 1
+                }
+            }
+            if subjects.count == count { break }
+            postfix.flush()
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(subjects.count == count, "missing: \(count - subjects.count); postfix: \(postfix.log.suffix(800))")
+        let duplicates = subjects.values.reduce(0) { $0 + $1 - 1 }
+        #expect(duplicates <= 14, "\(duplicates) duplicates; \(arrivedBeforeKill) had arrived before the kill")
+    }
 }
