@@ -33,11 +33,8 @@ extension SMTPServer {
                                 limit: self.configuration.maximumMessageSize)
                             try await outbound.write(reply)
                         case .startTLS(let reply):
-                            guard let tlsContext = self.tlsContext else { return }
+                            // The framing handler puts TLS on the connection behind this reply.
                             try await outbound.write(reply)
-                            try await connection.channel.triggerUserOutboundEvent(
-                                SMTPServerTLSUpgrade(context: tlsContext)
-                            ).get()
                             machine.tlsEstablished()
                         case .authenticate(let username, let password):
                             let outcome = await self.acceptor.verifyCredentials(

@@ -115,13 +115,15 @@ public final class SMTPServer: Service, Sendable {
 
     private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<SMTPServerInput, SMTPServerReply>, Never> {
         let timeout = TimeAmount(self.configuration.commandTimeout)
+        let tlsContext = self.tlsContext
         return try await ServerBootstrap(group: self.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: self.configuration.host, port: self.configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SMTPServerFramingHandler(idleTimeout: timeout))
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPServerFramingHandler(idleTimeout: timeout, tlsContext: tlsContext))
                     return try NIOAsyncChannel<SMTPServerInput, SMTPServerReply>(wrappingChannelSynchronously: channel)
                 }
             }

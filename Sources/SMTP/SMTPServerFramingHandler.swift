@@ -10,9 +10,10 @@ import NIOSSL
 /// are read as commands, and a shutdown request is passed on only between commands. While
 /// commands wait, it stops asking the socket for more once 64 KiB are buffered.
 ///
-/// STARTTLS (RFC 3207) works the same way: a 220 to a `STARTTLS` line stops the reading
-/// until the `SMTPServerTLSUpgrade` event puts TLS in front of this handler; anything the
-/// client sent in plaintext after STARTTLS is discarded, never read as if it came over TLS
+/// STARTTLS (RFC 3207) works the same way: the 220 to a `STARTTLS` line is written and
+/// flushed, and TLS goes in front of this handler in the same event-loop turn, so the
+/// client's first TLS byte already meets the TLS handler; anything the client sent in
+/// plaintext behind STARTTLS before that is discarded, never read as if it came over TLS
 /// (the command injection attack).
 ///
 /// The idle timeout runs while the handler waits for the client: from the end of one reply
@@ -35,13 +36,14 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
     private var readHeld = false
     /// The last line passed on was STARTTLS: a 220 to it means TLS comes next.
     private var startTLSPending = false
-    /// STARTTLS was answered 220: nothing is read until the upgrade.
-    private var awaitingUpgrade = false
+    private let tlsContext: NIOSSLContext?
     private var idleTimer: Scheduled<Void>?
 
-    /// A handler with the given idle timeout and command line limit.
-    init(idleTimeout: TimeAmount, maximumLineLength: Int = 1000) {
+    /// A handler with the given idle timeout and command line limit; with `tlsContext`, a
+    /// 220 to STARTTLS puts TLS on the connection.
+    init(idleTimeout: TimeAmount, maximumLineLength: Int = 1000, tlsContext: NIOSSLContext? = nil) {
         self.idleTimeout = idleTimeout
+        self.tlsContext = tlsContext
         self.decoder = SMTPServerFrameDecoder(maximumLineLength: maximumLineLength)
     }
 
@@ -61,11 +63,16 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
         reply.write(into: &bytes)
         context.write(Self.wrapOutboundOut(bytes), promise: promise)
         if reply.code == 354 { self.decoder.mode = .content }
-        if self.startTLSPending && reply.code == 220 {
-            self.startTLSPending = false
-            self.awaitingUpgrade = true
+        if self.startTLSPending && reply.code == 220, let tlsContext {
+            context.flush()
             self.buffer.clear()
-            return
+            do {
+                try context.pipeline.syncOperations.addHandler(
+                    NIOSSLServerHandler(context: tlsContext), position: .before(self))
+            } catch {
+                context.close(promise: nil)
+                return
+            }
         }
         self.startTLSPending = false
         self.awaitingReply = false
@@ -81,26 +88,6 @@ final class SMTPServerFramingHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if let upgrade = event as? SMTPServerTLSUpgrade {
-            guard self.awaitingUpgrade else {
-                promise?.fail(SMTPServerError.invalidConfiguration.with("TLS upgrade without a 220 to STARTTLS"))
-                return
-            }
-            do {
-                let tls = NIOSSLServerHandler(context: upgrade.context)
-                try context.pipeline.syncOperations.addHandler(tls, position: .before(self))
-            } catch {
-                promise?.fail(error)
-                context.close(promise: nil)
-                return
-            }
-            self.awaitingUpgrade = false
-            self.buffer.clear()
-            self.awaitingReply = false
-            promise?.succeed(())
-            self.passOnFrames(context: context)
-            return
-        }
         guard event is SMTPServerShutdownRequest else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return

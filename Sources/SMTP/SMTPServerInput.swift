@@ -1,5 +1,4 @@
 import NIOCore
-import NIOSSL
 
 /// What the SMTP server's framing hands the conversation: command lines, message content
 /// line by line, and the events only the framing sees.
@@ -21,9 +20,3 @@ enum SMTPServerInput: Hashable, Sendable {
 
 /// The user outbound event that asks a session to end after its current command.
 struct SMTPServerShutdownRequest: Sendable {}
-
-/// The user outbound event that puts TLS on a session after its 220 to STARTTLS.
-struct SMTPServerTLSUpgrade: Sendable {
-    /// The server's TLS context.
-    let context: NIOSSLContext
-}

@@ -76,7 +76,7 @@ struct SMTPServerLiveTests {
     /// drops the connection; prints every reply line.
     static let rawClient = #"""
         import socket, sys
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
         f = s.makefile("rb")
         def reply():
             while True:
@@ -111,7 +111,7 @@ struct SMTPServerLiveTests {
                 message = (b"From: Alice <alice@corp.test>\r\nTo: bob@other.test\r\nCc: carol@corp.test\r\n"
                            b"Subject: hello\r\n\r\n.a line with a leading dot\r\n..two dots\r\n.\r\n"
                            b"caf\xc3\xa9 8-bit\r\nlast line\r\n")
-                with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as client:
+                with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as client:
                     client.ehlo("mx.corp.test")
                     print(" ".join(sorted(client.esmtp_features)))
                     refused = client.sendmail("alice@corp.test", ["bob@other.test", "carol@corp.test"], message,
@@ -151,7 +151,7 @@ struct SMTPServerLiveTests {
                 import smtplib, sys
                 lines = [b"Subject: big", b""] + [(b".%d " % i) * 7 for i in range(60000)] + [b"x" * 200000, b"end"]
                 message = b"\r\n".join(lines) + b"\r\n"
-                with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as client:
+                with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as client:
                     client.sendmail("alice@corp.test", ["bob@other.test"], message)
                 open(sys.argv[2], "wb").write(message)
                 """#, ["\(port)", expected.path])
@@ -207,7 +207,7 @@ struct SMTPServerLiveTests {
             let output = try await Self.python(
                 #"""
                 import smtplib, sys
-                with smtplib.SMTP("127.0.0.1", int(sys.argv[1])) as client:
+                with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as client:
                     client.ehlo("laptop")
                     try:
                         client.login("alice@corp.test", "wrong")
@@ -299,9 +299,9 @@ struct SMTPServerLiveTests {
                 #"""
                 import socket, sys
                 port = int(sys.argv[1])
-                first = socket.create_connection(("127.0.0.1", port))
+                first = socket.create_connection(("127.0.0.1", port), timeout=30)
                 print(first.makefile("rb").readline().decode().strip())
-                second = socket.create_connection(("127.0.0.1", port))
+                second = socket.create_connection(("127.0.0.1", port), timeout=30)
                 print(second.makefile("rb").readline().decode().strip())
                 """#, ["\(port)"])
             let lines = output.split(separator: "\n")

@@ -1,4 +1,7 @@
 import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOSSL
 import Testing
 
 @testable import SMTP
@@ -41,7 +44,7 @@ struct SMTPServerTLSTests {
                 #"""
                 import smtplib, ssl, sys
                 context = ssl.create_default_context(cafile=sys.argv[2])
-                with smtplib.SMTP("localhost", int(sys.argv[1])) as client:
+                with smtplib.SMTP("localhost", int(sys.argv[1]), timeout=30) as client:
                     client.ehlo("laptop")
                     print("before", "starttls" in client.esmtp_features)
                     client.starttls(context=context)
@@ -71,7 +74,7 @@ struct SMTPServerTLSTests {
             let output = try await SMTPServerLiveTests.python(
                 #"""
                 import socket, ssl, sys
-                raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
                 f = raw.makefile("rb")
                 def reply(f):
                     lines = []
@@ -99,5 +102,27 @@ struct SMTPServerTLSTests {
                 "the first reply over TLS answers NOOP, not the injected RSET: \(output)")
             #expect(!output.contains("Reset OK"))
         }
+    }
+
+    @Test("a 220 to STARTTLS puts TLS in front of the framing in the same turn and drops the plaintext behind STARTTLS")
+    func framingUpgrade() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-tls-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tls = try await Self.certificate(in: directory)
+        let context = try NIOSSLContext(
+            configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificateChainPath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKeyPath, format: .pem))))
+        let channel = EmbeddedChannel(
+            handler: SMTPServerFramingHandler(idleTimeout: .seconds(300), tlsContext: context))
+        try channel.writeOutbound(SMTPServerReply(220, nil, "gw.test ESMTP"))
+        _ = try channel.readOutbound(as: ByteBuffer.self)
+        try channel.writeInbound(ByteBuffer(string: "STARTTLS\r\nRSET\r\n"))
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == .line(Array("STARTTLS".utf8)))
+        try channel.writeOutbound(SMTPServerReply(220, "2.0.0", "Ready to start TLS"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "220 2.0.0 Ready to start TLS\r\n"))
+        #expect(try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) != nil)
+        #expect(try channel.readInbound(as: SMTPServerInput.self) == nil, "the RSET sent in plaintext is gone")
+        _ = try? channel.finish()
     }
 }
