@@ -341,6 +341,51 @@ struct SMTPServerLiveTests {
     }
 }
 
+@Suite("SMTP server set-up")
+struct SMTPServerSetUpTests {
+    @Test("a port already in use makes run() throw, and listeningAddress() then fails")
+    func portInUse() async throws {
+        try await SMTPServerLiveTests.withServer { port, _, _, spool in
+            let second = try SMTPServer(
+                configuration: SMTPServerConfiguration(port: port, hostname: "gw.test", spoolDirectory: spool),
+                acceptor: RecordingAcceptor())
+            await #expect(throws: (any Error).self) { try await second.run() }
+            await #expect(throws: SMTPServerError.notListening) { try await second.listeningAddress() }
+        }
+    }
+
+    @Test("limits below one, a bad port or a hostname with spaces are refused before anything listens")
+    func invalidConfiguration() {
+        let spool = URL(fileURLWithPath: "/tmp/unused")
+        let acceptor = RecordingAcceptor()
+        var configurations: [SMTPServerConfiguration] = []
+        for change in [
+            { (c: inout SMTPServerConfiguration) in c.maximumConnections = 0 },
+            { $0.maximumRecipients = 0 }, { $0.maximumMessageSize = 0 }, { $0.port = 70000 },
+            { $0.hostname = "gw test" }, { $0.commandTimeout = .zero },
+        ] {
+            var configuration = SMTPServerConfiguration(hostname: "gw.test", spoolDirectory: spool)
+            change(&configuration)
+            configurations.append(configuration)
+        }
+        for configuration in configurations {
+            #expect(throws: SMTPServerError.invalidConfiguration) {
+                try SMTPServer(configuration: configuration, acceptor: acceptor)
+            }
+        }
+    }
+
+    @Test("a certificate that cannot be read is a configuration error")
+    func unreadableCertificate() {
+        let configuration = SMTPServerConfiguration(
+            hostname: "gw.test", spoolDirectory: URL(fileURLWithPath: "/tmp/unused"),
+            tls: .init(certificateChainPath: "/nonexistent/cert.pem", privateKeyPath: "/nonexistent/key.pem"))
+        #expect(throws: SMTPServerError.invalidConfiguration) {
+            try SMTPServer(configuration: configuration, acceptor: RecordingAcceptor())
+        }
+    }
+}
+
 @Suite("SMTP acceptor contract")
 struct SMTPAcceptorContractTests {
     @Test("an acceptor that only implements authenticate answers credentials as authenticated or rejected")
