@@ -10,15 +10,24 @@ import Synchronization
 /// so a flood of sign-ins is answered at once (busy) instead of queueing for minutes. Rate
 /// limits are checked before a call gets here (`RetractService.signIn`): a limited attempt
 /// costs no hash and no place in the line.
-enum PasswordWork {
+///
+/// One per `RetractService` (not a process-wide singleton), so two services in one process,
+/// such as the tests running in parallel, do not take each other's lanes.
+final class PasswordWork: Sendable {
     /// Verifications that run at once.
-    static let lanes = 2
+    let lanes: Int
     /// Calls that may wait for a lane; one more is refused.
-    static let maximumWaiting = 32
+    let maximumWaiting: Int
 
-    private static let queue = DispatchQueue(
+    private let queue = DispatchQueue(
         label: "retract.password-work", qos: .userInitiated, attributes: .concurrent)
-    private static let admission = Mutex(Admission())
+    private let admission = Mutex(Admission())
+
+    /// Lines of `lanes` at once and at most `maximumWaiting` waiting (defaults 2 and 32).
+    init(lanes: Int = 2, maximumWaiting: Int = 32) {
+        self.lanes = lanes
+        self.maximumWaiting = maximumWaiting
+    }
 
     private struct Admission {
         var running = 0
@@ -27,7 +36,7 @@ enum PasswordWork {
 
     /// Runs `body` (which verifies a password) on a free lane, after the calls waiting
     /// before it; nil, without running it, when `maximumWaiting` calls already wait.
-    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T? {
         guard await admit() else { return nil }
         let result = await withCheckedContinuation { continuation in
             queue.async { continuation.resume(returning: body()) }
@@ -37,9 +46,9 @@ enum PasswordWork {
     }
 
     /// Takes a lane, waiting in line for one; false when the line is full.
-    private static func admit() async -> Bool {
+    private func admit() async -> Bool {
         await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let admitted: Bool? = admission.withLock { state in
+            let admitted: Bool? = admission.withLock { [lanes, maximumWaiting] state in
                 if state.running < lanes {
                     state.running += 1
                     return true
@@ -53,7 +62,7 @@ enum PasswordWork {
     }
 
     /// Hands the lane to the first waiting call, or frees it.
-    private static func release() {
+    private func release() {
         let next = admission.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard !state.waiting.isEmpty else {
                 state.running -= 1

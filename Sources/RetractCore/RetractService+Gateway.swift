@@ -311,7 +311,7 @@ extension RetractService {
         } else if !secret.hasPrefix(Self.senderTokenPrefix) {
             let record = try? vault.sender(address: accountSubject)
             let stored = record?.passwordHash
-            let verified = await PasswordWork.run {
+            let verified = await passwordWork.run {
                 PasswordHash.verify(secret, against: stored ?? Self.dummyPasswordHash) && stored != nil
             }
             guard let verified else {

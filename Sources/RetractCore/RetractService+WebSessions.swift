@@ -57,7 +57,7 @@ extension RetractService {
 
         let record = try? vault.sender(address: accountSubject)
         let stored = record?.passwordHash
-        let verified = await PasswordWork.run {
+        let verified = await passwordWork.run {
             PasswordHash.verify(password, against: stored ?? Self.dummyPasswordHash) && stored != nil
         }
         guard let verified else {

@@ -30,6 +30,8 @@ public struct RetractService: Sendable {
     let decoy: DecoyGrant
     /// The in-memory key of staged uploads (API and web attachments waiting to be sealed).
     public let uploadStaging = UploadStaging()
+    /// The line password verifications (web sign-in, SMTP AUTH) wait in.
+    let passwordWork = PasswordWork()
 
     /// Assembles a service from its parts.
     public init(

@@ -114,12 +114,14 @@ struct SenderSignInTests {
 
     /// Runs `count` password verifications that each signal `entered`, then wait (up to
     /// 30 s, so a regression fails instead of hanging) for `release`; whether each was released.
-    func blockLanes(_ count: Int, entered: DispatchSemaphore, release: DispatchSemaphore) -> Task<[Bool], Never> {
+    func blockLanes(
+        _ count: Int, of work: PasswordWork, entered: DispatchSemaphore, release: DispatchSemaphore
+    ) -> Task<[Bool], Never> {
         Task {
             await withTaskGroup(of: Bool.self) { group in
                 for _ in 0..<count {
                     group.addTask {
-                        await PasswordWork.run {
+                        await work.run {
                             entered.signal()
                             return release.wait(timeout: .now() + 30) == .success
                         } ?? false
@@ -136,12 +138,13 @@ struct SenderSignInTests {
     func twoVerificationsAtOnce() async {
         // Given two verifications that each wait for the other to have started
         let started = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+        let work = PasswordWork()
 
         // When both are run
         let met = await withTaskGroup(of: Bool.self) { group in
             for index in 0..<2 {
                 group.addTask {
-                    await PasswordWork.run {
+                    await work.run {
                         started[index].signal()
                         return started[1 - index].wait(timeout: .now() + 30) == .success
                     } ?? false
@@ -169,7 +172,7 @@ struct SenderSignInTests {
         // and both verification lanes busy until the test lets them go
         let entered = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
-        let blockers = blockLanes(2, entered: entered, release: release)
+        let blockers = blockLanes(2, of: bench.service.passwordWork, entered: entered, release: release)
         for _ in 0..<2 { _ = entered.wait(timeout: .now() + 30) }
 
         // When the client tries once more, with the right password
