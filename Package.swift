@@ -154,6 +154,7 @@ let package = Package(
         .testTarget(
             name: "SMTPTests",
             dependencies: [
+                "RetractTestSupport",
                 "SMTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

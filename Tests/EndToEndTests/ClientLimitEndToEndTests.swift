@@ -1,4 +1,5 @@
 import Foundation
+import RetractTestSupport
 import Testing
 
 /// The per-client abuse limits of the built `retract serve`, spoken to with curl from two
@@ -41,7 +42,7 @@ struct ClientLimitEndToEndTests {
         process.arguments = arguments + [url]
         let out = Pipe()
         process.standardOutput = out
-        try process.run()
+        try process.runSafely()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         var answer = Answer(body: String(decoding: data, as: UTF8.self))

@@ -163,7 +163,7 @@ struct GatewayPostfixEndToEndTests {
                          "Message-ID: <m%d@corp.test>\\r\\n\\r\\nbody %d\\r\\n" % (n, n, n, n)).encode())
             """,
         ]
-        try feeder.run()
+        try feeder.runSafely()
 
         // When retract serve is killed once some have gone through, and started again
         let deadline = Date().addingTimeInterval(60)

@@ -34,7 +34,7 @@ struct GatewayRelayEndToEndTests {
             s.quit()
             """,
         ]
-        try process.run()
+        try process.runSafely()
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
 

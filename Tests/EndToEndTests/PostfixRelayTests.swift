@@ -13,7 +13,7 @@ func submitWithSMTPLib(port: Int, from: String, to: [String], message: String) t
         """
     let recipients = String(decoding: try JSONSerialization.data(withJSONObject: to), as: UTF8.self)
     process.arguments = ["python3", "-c", script, String(port), from, recipients, message]
-    try process.run()
+    try process.runSafely()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { throw EndToEndError("smtplib could not submit to port \(port)") }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RetractTestSupport
 
 /// Runs the built `retract` executable the way a user does, in a scratch directory.
 struct RetractBinary {
@@ -31,7 +32,7 @@ struct RetractBinary {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try process.runSafely()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -46,7 +47,7 @@ struct RetractBinary {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runSafely()
         var buffer = ""
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {

@@ -34,7 +34,7 @@ struct SendersCommandTests {
         process.standardInput = stdin
         process.standardOutput = out
         process.standardError = err
-        try process.run()
+        try process.runSafely()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
         let outData = out.fileHandleForReading.readDataToEndOfFile()

@@ -1,4 +1,5 @@
 import Foundation
+import RetractTestSupport
 import Testing
 
 @Suite("End to end: a vault row that does not decode", .serialized)
@@ -25,7 +26,7 @@ struct UnreadableRowEndToEndTests {
             db.commit()
             """
         process.arguments = ["python3", "-c", script, root.appendingPathComponent(".retract/vault.sqlite").path, sql]
-        try process.run()
+        try process.runSafely()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

@@ -177,7 +177,7 @@ public final class PostfixInstance: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try process.runSafely()
         process.waitUntilExit()
         if check && process.terminationStatus != 0 {
             throw PostfixError("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")

@@ -54,7 +54,7 @@ public final class SMTPSink: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             throw SinkError("\(Self.python) is missing; install Debian's python3 and python3-aiosmtpd")
         }
-        try process.run()
+        try process.runSafely()
         self.process = process
 
         // Python and aiosmtpd take well under a second to start on a quiet machine, but many

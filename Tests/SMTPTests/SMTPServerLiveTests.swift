@@ -1,4 +1,5 @@
 import Foundation
+import RetractTestSupport
 import NIOCore
 import ServiceLifecycle
 import Testing
@@ -60,7 +61,7 @@ struct SMTPServerLiveTests {
         process.standardOutput = output
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try process.runSafely() } catch { continuation.resume(throwing: error) }
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(status == 0, "python failed: \(text)")

@@ -1,4 +1,5 @@
 import Foundation
+import RetractTestSupport
 import NIOCore
 import NIOEmbedded
 import NIOSSL
@@ -23,7 +24,7 @@ struct SMTPServerTLSTests {
         process.standardError = FileHandle.nullDevice
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try process.runSafely() } catch { continuation.resume(throwing: error) }
         }
         #expect(status == 0)
         return SMTPServerConfiguration.TLS(certificateChainPath: certificate, privateKeyPath: key)
