@@ -325,11 +325,29 @@ struct SMTPServerLiveTests {
                 return "stopped"
             }
             let port = try await server.listeningAddress().port ?? 0
+            let ready = spool.deletingLastPathComponent().appendingPathComponent("ready-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: ready) }
             tasks.addTask {
-                // Connects, then waits for whatever the server says next.
-                try await Self.python(Self.rawClient, ["\(port)", "1|EHLO mx\\r\\n", "1|"])
+                // Greets, says EHLO and reads its answer, marks that the session is idle
+                // between commands, then prints whatever the server says until it closes.
+                try await Self.python(
+                    """
+                    import socket, sys
+                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+                    f = s.makefile("rb")
+                    print(f.readline().decode().rstrip())
+                    s.sendall(b"EHLO mx\\r\\n")
+                    while True:
+                        line = f.readline().decode().rstrip()
+                        print(line)
+                        if line[3:4] == " ": break
+                    open(sys.argv[2], "w").close()
+                    for line in f: print(line.decode().rstrip())
+                    """, ["\(port)", ready.path])
             }
-            while server.activeSessionCount == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            // Shut down only once the session is idle after its EHLO answer: a shutdown
+            // before the client's EHLO arrives would race the client's write.
+            while !FileManager.default.fileExists(atPath: ready.path) { try await Task.sleep(for: .milliseconds(20)) }
             await group.triggerGracefulShutdown()
             var results: [String] = []
             for try await result in tasks { results.append(result) }
