@@ -280,28 +280,8 @@ extension RetractService {
     public func authenticateSubmission(address: String, secret: String, client: String?) async throws(SignInFailure)
         -> SenderAccount
     {
-        let at = now()
-        let accountSubject = address.trimmingCharacters(in: .whitespaces).lowercased()
-        var limits = [
-            RateLimiter.Limit(
-                scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
-                window: Self.signInWindow)
-        ]
-        if let client {
-            limits.append(
-                RateLimiter.Limit(
-                    scope: Self.signInClientScope, subject: client, limit: Self.signInLimitPerClient,
-                    window: Self.signInWindow))
-        }
         let limiter = rateLimiter
-        let attempt: RateLimiter.Attempt
-        do {
-            attempt = try limiter.begin(limits, now: at)
-        } catch {
-            logger.error("submission rate limit unreadable", metadata: ["error": "\(error)"])
-            throw .invalidCredentials
-        }
-        if case .refused(let retryAfter) = attempt { throw .tooManyAttempts(retryAfter: retryAfter) }
+        let (accountSubject, attempt) = try beginSignInAttempt(address: address, client: client, at: now())
 
         var account: SenderAccount?
         if secret.hasPrefix(Self.senderTokenPrefix), let owner = await sender(bearerToken: secret),
@@ -309,16 +289,9 @@ extension RetractService {
         {
             account = owner
         } else if !secret.hasPrefix(Self.senderTokenPrefix) {
-            let record = try? vault.sender(address: accountSubject)
-            let stored = record?.passwordHash
-            let verified = await passwordWork.run {
-                PasswordHash.verify(secret, against: stored ?? Self.dummyPasswordHash) && stored != nil
+            if let record = try await verifiedPassword(secret, of: accountSubject, attempt: attempt, client: client) {
+                account = SenderAccount(record)
             }
-            guard let verified else {
-                try? limiter.withdraw(attempt)
-                throw .tooManyAttempts(retryAfter: 1)
-            }
-            if verified, let record { account = SenderAccount(record) }
         }
         guard let account else {
             logger.notice("SMTP AUTH refused", metadata: ["client": "\(client ?? "unknown")"])

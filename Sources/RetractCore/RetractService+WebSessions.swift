@@ -31,10 +31,13 @@ extension RetractService {
     /// `tooManyAttempts(retryAfter: 1)` and nothing is counted. A nil `client` (a request
     /// context without a peer, as in router tests) skips the per-client limit rather than
     /// sharing one bucket that anyone could fill for everybody.
-    public func signIn(address: String, password: String, client: String?) async throws(SignInFailure) -> WebSignIn {
-        let at = now()
+    /// Counts a sign-in attempt (web or SMTP AUTH) against the per-account limit and, with a
+    /// `client`, the per-client one, in one transaction before any hashing; the account key
+    /// (the address, trimmed and lower-cased) and the counted attempt, or `tooManyAttempts`.
+    func beginSignInAttempt(address: String, client: String?, at: Date) throws(SignInFailure) -> (
+        subject: String, attempt: RateLimiter.Attempt
+    ) {
         let accountSubject = address.trimmingCharacters(in: .whitespaces).lowercased()
-        let limiter = rateLimiter
         var limits = [
             RateLimiter.Limit(
                 scope: Self.signInAccountScope, subject: accountSubject, limit: Self.signInLimitPerAccount,
@@ -48,24 +51,41 @@ extension RetractService {
         }
         let attempt: RateLimiter.Attempt
         do {
-            attempt = try limiter.begin(limits, now: at)
+            attempt = try rateLimiter.begin(limits, now: at)
         } catch {
             logger.error("sign-in rate limit unreadable", metadata: ["error": "\(error)"])
             throw .invalidCredentials
         }
         if case .refused(let retryAfter) = attempt { throw .tooManyAttempts(retryAfter: retryAfter) }
+        return (accountSubject, attempt)
+    }
 
-        let record = try? vault.sender(address: accountSubject)
+    /// The account `subject` when `password` is its web password, verified in
+    /// `PasswordWork`'s line (an unknown account costs the same, against a dummy hash); nil
+    /// for a wrong password or no account. When the line is full the attempt is withdrawn
+    /// and the answer is `tooManyAttempts(retryAfter: 1)`.
+    func verifiedPassword(
+        _ password: String, of subject: String, attempt: RateLimiter.Attempt, client: String?
+    ) async throws(SignInFailure) -> SenderRecord? {
+        let record = try? vault.sender(address: subject)
         let stored = record?.passwordHash
         let verified = await passwordWork.run {
             PasswordHash.verify(password, against: stored ?? Self.dummyPasswordHash) && stored != nil
         }
         guard let verified else {
-            try? limiter.withdraw(attempt)
+            try? rateLimiter.withdraw(attempt)
             logger.notice("sign-in refused: too many at once", metadata: ["client": "\(client ?? "unknown")"])
             throw .tooManyAttempts(retryAfter: 1)
         }
-        guard let record, verified else {
+        return verified ? record : nil
+    }
+
+    public func signIn(address: String, password: String, client: String?) async throws(SignInFailure) -> WebSignIn {
+        let at = now()
+        let limiter = rateLimiter
+        let (accountSubject, attempt) = try beginSignInAttempt(address: address, client: client, at: at)
+        guard let record = try await verifiedPassword(password, of: accountSubject, attempt: attempt, client: client)
+        else {
             logger.notice("sign-in refused", metadata: ["client": "\(client ?? "unknown")"])
             throw .invalidCredentials
         }
