@@ -186,7 +186,7 @@ extension RetractService {
             origin: Self.gatewayOrigin)
         let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
-            try vault.storeGatewayMessage(message, grants: newGrants, mail: passMail) { writer in
+            try vault.storeSealedMessage(message, grants: newGrants, mail: passMail) { writer in
                 var infos: [AttachmentInfo] = []
                 if sealsOriginal {
                     let sealedSize = try AttachmentSealer.seal(

@@ -2,8 +2,9 @@ import Foundation
 import GRDB
 
 extension VaultDatabase {
-    /// Stores a sealed message, its parts, its grants and their notifications: either all of
-    /// it is in the vault afterwards, or none of it.
+    /// Stores a sealed message, its parts, its grants and their notifications, and `mail`,
+    /// further outbox rows (the gateway's pass-through copies and receipt): either all of it
+    /// is in the vault afterwards, or none of it.
     ///
     /// `writeParts` seals and writes the parts through the writer it is given, before and
     /// outside the write transaction, into staging files (fsynced); a thrown error (an
@@ -14,13 +15,15 @@ extension VaultDatabase {
     /// not wait for it.
     @discardableResult
     public func storeSealedMessage(
-        _ message: MessageRecord, grants: [NewGrant], writeParts: (SealedPartWriter) throws -> Void
+        _ message: MessageRecord, grants: [NewGrant], mail: [OutboxMailRecord] = [],
+        writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
         let files = PartFileJournal(store: parts)
         do {
             try writeParts(SealedPartWriter(messageID: message.id, files: files))
             let stored = try writer.write { db in
                 let stored = try Self.insertSealedMessage(message, grants: grants, in: db, files: files) { _ in }
+                for row in mail { try row.insert(db) }
                 try files.prepareCommit()
                 return stored
             }
