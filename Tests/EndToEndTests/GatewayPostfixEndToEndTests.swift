@@ -52,6 +52,17 @@ struct GatewayPostfixEndToEndTests {
         return lines.joined(separator: "\r\n")
     }
 
+    /// The binary set up as the filter of `postfix`: corp.test is internal, mail goes back
+    /// through Postfix's return smtpd.
+    func retract(behind postfix: PostfixInstance, _ extra: [String: String] = [:]) -> RetractBinary {
+        var binary = cli
+        binary.environment = [
+            "RETRACT_SMTP_URL": "smtp://127.0.0.1:\(postfix.returnPort)", "RETRACT_INTERNAL_DOMAINS": "corp.test",
+            "RETRACT_FROM": "retract@corp.test",
+        ].merging(extra) { _, new in new }
+        return binary
+    }
+
     func waitFor(_ sink: SMTPSink, count: Int, postfix: PostfixInstance) async throws -> [SMTPSink.Received] {
         let deadline = Date().addingTimeInterval(90)
         var received: [SMTPSink.Received] = []
@@ -75,11 +86,7 @@ struct GatewayPostfixEndToEndTests {
         let filterPort = try PostfixInstance.freePort()
         let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
         defer { postfix.stop() }
-        var gateway = cli
-        gateway.environment = [
-            "RETRACT_SMTP_URL": "smtp://127.0.0.1:\(postfix.returnPort)", "RETRACT_INTERNAL_DOMAINS": "corp.test",
-            "RETRACT_FROM": "retract@corp.test",
-        ]
+        let gateway = retract(behind: postfix)
         #expect(try gateway.run(["init"]).status == 0)
         let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
         defer { server.terminate(); server.waitUntilExit() }
@@ -139,11 +146,7 @@ struct GatewayPostfixEndToEndTests {
         let filterPort = try PostfixInstance.freePort()
         let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
         defer { postfix.stop() }
-        var gateway = cli
-        gateway.environment = [
-            "RETRACT_SMTP_URL": "smtp://127.0.0.1:\(postfix.returnPort)", "RETRACT_INTERNAL_DOMAINS": "corp.test",
-            "RETRACT_FROM": "retract@corp.test", "RETRACT_RECEIPTS": "off",
-        ]
+        let gateway = retract(behind: postfix, ["RETRACT_RECEIPTS": "off"])
         #expect(try gateway.run(["init"]).status == 0)
         var (server, _) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
         #expect(try PostfixInstance.waitForPortOpen(filterPort))
