@@ -25,6 +25,7 @@ public struct MailError: Error, Hashable, Sendable, CustomStringConvertible {
         case authenticationFailed = "authentication failed"
         case rejected = "rejected by the server"
         case protocolViolation = "SMTP protocol error"
+        case contentUnreadable = "content unreadable"
 
         /// Whether this kind of failure may pass by itself when nothing else says otherwise.
         var isTemporaryByDefault: Bool {
@@ -104,6 +105,16 @@ public struct MailError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The SMTP server broke the protocol: an overlong or malformed reply line, a reply nobody
     /// asked for, data after agreeing to STARTTLS. Treated as temporary.
     public static let protocolViolation = MailError(.protocolViolation)
+
+    /// A streamed message's source could not give its bytes (`MailContentSource`): its
+    /// stored copy is unreadable or missing.
+    public static let contentUnreadable = MailError(.contentUnreadable)
+
+    /// `contentUnreadable` with a message for people, temporary when trying again later may
+    /// read it (an I/O error) and not when it never will (the copy fails to authenticate).
+    public static func contentUnreadable(_ message: String, temporary: Bool) -> MailError {
+        MailError(.contentUnreadable, message, temporary: temporary)
+    }
 
     /// The same kind of error with a message for people attached.
     func with(_ message: String) -> MailError {

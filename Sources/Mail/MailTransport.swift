@@ -34,6 +34,19 @@ public protocol MailTransport: Sendable {
         outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
     ) async
 
+    /// Delivers mails whose content may be streamed (`MailContent.streamed`), in order, with
+    /// the same gate and outcome rules as `deliverInOrder(_:gate:outcome:)`.
+    ///
+    /// A transport that can send a message piece by piece (SMTP) reads a streamed content
+    /// from its source while it writes it, so a 100 MiB pass-through copy never sits in
+    /// memory whole. The default reads each streamed content into memory and hands runs of
+    /// mails to `deliverInOrder(_:gate:outcome:)`; a content whose source fails is that
+    /// mail's failure.
+    func deliverInOrder(
+        contents mails: [OutboundMail], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async
+
     /// How many `deliverInOrder` runs the transport carries at once (its connections); the
     /// outbox worker runs that many delivery lanes. 1 by default.
     var deliveryLanes: Int { get }
@@ -57,6 +70,33 @@ extension MailTransport {
         guard await gate() else { return false }
         try await self.deliver(data, envelope: envelope, id: id)
         return true
+    }
+
+    /// Reads streamed contents into memory, then delivers runs of mails through
+    /// `deliverInOrder(_:gate:outcome:)`; see the requirement.
+    public func deliverInOrder(
+        contents mails: [OutboundMail], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async {
+        var run: [(data: [UInt8], envelope: MailEnvelope, id: String)] = []
+        var runStart = 0
+        func flush() async {
+            guard !run.isEmpty else { return }
+            let base = runStart
+            await self.deliverInOrder(run, gate: { await gate(base + $0) }, outcome: { await outcome(base + $0, $1) })
+            run = []
+        }
+        for (index, mail) in mails.enumerated() {
+            do {
+                let data = try mail.content.materialized()
+                if run.isEmpty { runStart = index }
+                run.append((data, mail.envelope, mail.id))
+            } catch {
+                await flush()
+                await outcome(index, .failure(error))
+            }
+        }
+        await flush()
     }
 
     /// Delivers one by one through `deliver(_:envelope:id:gate:)`.

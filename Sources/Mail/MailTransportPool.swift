@@ -50,6 +50,16 @@ public actor MailTransportPool: MailTransport {
         await self.members[member].deliverInOrder(mails, gate: gate, outcome: outcome)
     }
 
+    /// Delivers the run in order through one free member, streamed contents streamed.
+    public func deliverInOrder(
+        contents mails: [OutboundMail], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async {
+        let member = await self.acquire()
+        defer { self.release(member) }
+        await self.members[member].deliverInOrder(contents: mails, gate: gate, outcome: outcome)
+    }
+
     /// Closes every member's connections.
     public func closeConnections() async {
         for member in self.members { await member.closeConnections() }

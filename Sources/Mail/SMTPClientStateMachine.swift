@@ -254,7 +254,7 @@ struct SMTPClientStateMachine {
 
     private func mailRequest(for mail: SMTPMailTransaction) -> SMTPRequest {
         var parameters: [String] = []
-        if self.capabilities.offersSize { parameters.append("SIZE=\(mail.content.count)") }
+        if self.capabilities.offersSize { parameters.append("SIZE=\(mail.size)") }
         if mail.is8Bit && self.capabilities.eightBitMIME { parameters.append("BODY=8BITMIME") }
         if mail.needsSMTPUTF8 { parameters.append("SMTPUTF8") }
         return SMTPRequest.mailFrom(mail.mailFrom, parameters: parameters)
@@ -428,11 +428,11 @@ struct SMTPClientStateMachine {
                     // between its content and its end.
                     transaction.expecting = .gateBeforeContent
                     self.state = .transaction(transaction)
-                    return .askGateThenSend([.contentBody(transaction.mail.content)])
+                    return .askGateThenSend([transaction.mail.contentRequest(terminated: false)])
                 }
                 transaction.contentSent = send
                 self.state = .transaction(transaction)
-                return .send([.content(send ? transaction.mail.content : [])])
+                return .send([send ? transaction.mail.contentRequest(terminated: true) : .content([])])
             }
             guard !reply.isSuccess && !reply.isIntermediate else {
                 return self.failSession(
@@ -586,9 +586,9 @@ struct SMTPClientStateMachine {
                     "\(MailError.quote(address)) cannot be an SMTP \(isSender ? "sender" : "recipient") address")
             }
         }
-        if let limit = self.capabilities.maximumSize, mail.content.count > limit {
+        if let limit = self.capabilities.maximumSize, mail.size > Int64(limit) {
             return MailError.rejected.with(
-                "mail \(mail.id) is \(mail.content.count) bytes, more than the \(limit) bytes "
+                "mail \(mail.id) is \(mail.size) bytes, more than the \(limit) bytes "
                     + "\(self.settings.server) accepts", reply: nil, temporary: false)
         }
         if mail.needsSMTPUTF8 && !self.capabilities.smtpUTF8 {

@@ -166,12 +166,13 @@ struct SMTPConversation {
         while true {
             switch action {
             case .send(let requests):
-                do {
-                    try await self.writer.write(contentsOf: requests)
-                } catch {
-                    // The reason is on the inbound side (a timeout, a TLS error, the peer's last
-                    // reply before it hung up): close, then read what is left.
+                if let failure = await self.write(requests) {
+                    // The content's source failed part-way: the final `.` never goes out, and
+                    // a server discards a message whose connection closes before it (RFC
+                    // 5321 §3.8), so nothing incomplete is delivered.
                     self.channel.close(promise: nil)
+                    action = self.machine.connectionFailed(failure)
+                    continue
                 }
                 action = await self.nextReply()
             case .awaitReply:
@@ -202,6 +203,94 @@ struct SMTPConversation {
                 return .failed(error, report)
             }
         }
+    }
+
+    /// Writes `requests` in order, streamed content piece by piece; returns the source's
+    /// error when a streamed message could not be read to its end.
+    ///
+    /// A write that fails (the peer hung up, a timeout closed the channel) closes the
+    /// channel and stops; the reason is then read from the inbound side.
+    private func write(_ requests: [SMTPRequest]) async -> MailError? {
+        var pending: [SMTPRequest] = []
+        pending.reserveCapacity(requests.count)
+        for request in requests {
+            let content: MailContent
+            let terminated: Bool
+            switch request {
+            case .streamedContent(let streamed): (content, terminated) = (streamed, true)
+            case .streamedContentBody(let streamed): (content, terminated) = (streamed, false)
+            default:
+                pending.append(request)
+                continue
+            }
+            guard await self.send(pending) else { return nil }
+            pending = []
+            switch await self.stream(content) {
+            case .sent(let tail):
+                pending.append(.preparedContent(tail))
+                if terminated { pending.append(.endOfContent) }
+            case .writeFailed:
+                return nil
+            case .sourceFailed(let error):
+                return error
+            }
+        }
+        _ = await self.send(pending)
+        return nil
+    }
+
+    /// Writes the requests in one go; false (the channel closed) when the write failed.
+    private func send(_ requests: [SMTPRequest]) async -> Bool {
+        guard !requests.isEmpty else { return true }
+        do {
+            try await self.writer.write(contentsOf: requests)
+            return true
+        } catch {
+            // The reason is on the inbound side (a timeout, a TLS error, the peer's last
+            // reply before it hung up): close, then read what is left.
+            self.channel.close(promise: nil)
+            return false
+        }
+    }
+
+    private enum StreamResult {
+        /// Every piece went out; the tail (a missing final CRLF) is still to be written.
+        case sent(ByteBuffer)
+        case writeFailed
+        case sourceFailed(MailError)
+    }
+
+    /// Reads a streamed message from a fresh reader and writes it prepared for DATA, one
+    /// piece at a time: each write waits while the channel is not writable (the socket's
+    /// buffer is full), so at most a piece or two is in memory whatever the message's size.
+    private func stream(_ content: MailContent) async -> StreamResult {
+        guard case .streamed(let source) = content else {
+            return .sourceFailed(MailError.deliveryFailed.with("streamed content without a source"))
+        }
+        let reader: any MailContentReader
+        do {
+            reader = try source.makeReader()
+        } catch {
+            return .sourceFailed(error)
+        }
+        var stuffer = SMTPDotStuffer()
+        let allocator = self.channel.allocator
+        while true {
+            let chunk: [UInt8]?
+            do {
+                chunk = try reader.nextChunk()
+            } catch {
+                return .sourceFailed(error)
+            }
+            guard let chunk else { break }
+            guard !chunk.isEmpty else { continue }
+            var buffer = allocator.buffer(capacity: chunk.count + chunk.count / 32 + 8)
+            stuffer.stuff(chunk, into: &buffer)
+            guard await self.send([.preparedContent(buffer)]) else { return .writeFailed }
+        }
+        var tail = allocator.buffer(capacity: 8)
+        stuffer.finish(into: &tail, terminated: false)
+        return .sent(tail)
     }
 
     private mutating func nextReply() async -> SMTPClientStateMachine.Action {

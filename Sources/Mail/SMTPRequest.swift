@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One thing the client writes to an SMTP server; each request is answered by exactly one reply.
 ///
 /// Arguments are checked by the state machine before a request is made and again by the
@@ -29,6 +31,15 @@ enum SMTPRequest: Sendable, Hashable {
     case contentBody([UInt8])
     /// The final `.` line after `contentBody`: only now may the server accept the message.
     case endOfContent
+    /// A message read from its source (`MailContent.streamed`), prepared like `content` and
+    /// ended by the `.` line. The conversation writes it piece by piece as
+    /// `preparedContent` and then `endOfContent`; it never reaches the encoder.
+    case streamedContent(MailContent)
+    /// A streamed message without its final `.` line, like `contentBody`.
+    case streamedContentBody(MailContent)
+    /// A piece of message content already prepared for DATA (CRLF, dot-stuffed); no reply
+    /// is owed for it.
+    case preparedContent(ByteBuffer)
     /// `RSET`.
     case reset
     /// `QUIT`.
@@ -46,7 +57,7 @@ enum SMTPRequest: Sendable, Hashable {
         case .mailFrom(let path, let parameters): (["MAIL FROM:<\(path)>"] + parameters).joined(separator: " ")
         case .recipient(let path): "RCPT TO:<\(path)>"
         case .data: "DATA"
-        case .content, .contentBody, .endOfContent: nil
+        case .content, .contentBody, .endOfContent, .streamedContent, .streamedContentBody, .preparedContent: nil
         case .reset: "RSET"
         case .quit: "QUIT"
         }
@@ -64,8 +75,8 @@ enum SMTPRequest: Sendable, Hashable {
         case .mailFrom(let path, _): "MAIL FROM:<\(path)>"
         case .recipient(let path): "RCPT TO:<\(path)>"
         case .data: "DATA"
-        case .content, .endOfContent: "the end of the message data"
-        case .contentBody: "the message data"
+        case .content, .endOfContent, .streamedContent: "the end of the message data"
+        case .contentBody, .streamedContentBody, .preparedContent: "the message data"
         case .reset: "RSET"
         case .quit: "QUIT"
         }
@@ -74,15 +85,18 @@ enum SMTPRequest: Sendable, Hashable {
     /// Whether the reply to this request may take the long DATA-end timeout.
     var isMessageContent: Bool {
         switch self {
-        case .content, .endOfContent: true
+        case .content, .endOfContent, .streamedContent: true
         default: false
         }
     }
 
-    /// Whether the server answers this request; only `contentBody` goes unanswered.
+    /// Whether the server answers this request; only the content without its `.` line
+    /// goes unanswered.
     var expectsReply: Bool {
-        if case .contentBody = self { return false }
-        return true
+        switch self {
+        case .contentBody, .streamedContentBody, .preparedContent: false
+        default: true
+        }
     }
 }
 

@@ -20,6 +20,10 @@ struct SMTPRequestEncoder: MessageToByteEncoder {
             case .content(let bytes): Self.writeContent(bytes, to: &out)
             case .contentBody(let bytes): Self.writeContent(bytes, to: &out, terminated: false)
             case .endOfContent: out.writeStaticString(".\r\n")
+            case .preparedContent(let buffer): out.writeImmutableBuffer(buffer)
+            case .streamedContent, .streamedContentBody:
+                // The conversation reads a source and writes it as `preparedContent`.
+                throw EncodingError(description: "refusing to send streamed content through the encoder")
             default: break
             }
             return
@@ -33,38 +37,10 @@ struct SMTPRequestEncoder: MessageToByteEncoder {
     }
 
     /// Writes `bytes` with CRLF line endings, dot-stuffed, followed by `.` CRLF unless
-    /// `terminated` is false.
+    /// `terminated` is false (`SMTPDotStuffer` in one piece).
     static func writeContent(_ bytes: [UInt8], to out: inout ByteBuffer, terminated: Bool = true) {
-        out.reserveCapacity(minimumWritableBytes: bytes.count + bytes.count / 32 + 8)
-        let cr = UInt8(ascii: "\r")
-        let lf = UInt8(ascii: "\n")
-        let dot = UInt8(ascii: ".")
-        bytes.withUnsafeBufferPointer { input in
-            var atLineStart = true
-            var runStart = 0
-            var index = 0
-            while index < input.count {
-                let byte = input[index]
-                if byte == cr || byte == lf {
-                    out.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[runStart..<index])))
-                    out.writeStaticString("\r\n")
-                    if byte == cr && index + 1 < input.count && input[index + 1] == lf { index += 1 }
-                    index += 1
-                    runStart = index
-                    atLineStart = true
-                    continue
-                }
-                if atLineStart && byte == dot {
-                    out.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[runStart..<index])))
-                    out.writeInteger(dot)
-                    runStart = index
-                }
-                atLineStart = false
-                index += 1
-            }
-            out.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[runStart..<input.count])))
-            if !atLineStart { out.writeStaticString("\r\n") }
-        }
-        if terminated { out.writeStaticString(".\r\n") }
+        var stuffer = SMTPDotStuffer()
+        stuffer.stuff(bytes, into: &out)
+        stuffer.finish(into: &out, terminated: terminated)
     }
 }

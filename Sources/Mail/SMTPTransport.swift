@@ -115,10 +115,24 @@ public actor SMTPTransport: MailTransport {
         _ mails: [(data: [UInt8], envelope: MailEnvelope, id: String)], gate: @escaping @Sendable (Int) async -> Bool,
         outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
     ) async {
+        await self.deliverInOrder(
+            contents: mails.map { OutboundMail(content: .bytes($0.data), envelope: $0.envelope, id: $0.id) },
+            gate: gate, outcome: outcome)
+    }
+
+    /// Delivers mails in order like `deliverInOrder(_:gate:outcome:)`; a streamed content is
+    /// read from its source while it is written (a fresh reader for every attempt), a piece
+    /// at a time behind the socket's backpressure, never whole in memory. A source that fails
+    /// part-way fails that mail: its final `.` never goes out and the connection is dropped,
+    /// so the server discards the part it read.
+    public func deliverInOrder(
+        contents mails: [OutboundMail], gate: @escaping @Sendable (Int) async -> Bool,
+        outcome: @escaping @Sendable (Int, Result<Bool, MailError>) async -> Void
+    ) async {
         guard !mails.isEmpty else { return }
         await self.acquire()
         defer { self.release() }
-        let transactions = mails.map { SMTPMailTransaction(id: $0.id, envelope: $0.envelope, content: $0.data, gated: true) }
+        let transactions = mails.map { SMTPMailTransaction(id: $0.id, envelope: $0.envelope, body: $0.content, gated: true) }
         var index = 0
         var retriedOnNewConnection = false
         while index < transactions.count {
