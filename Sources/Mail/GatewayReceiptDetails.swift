@@ -17,6 +17,8 @@ public struct GatewayReceiptDetails: Sendable {
     public var linkRecipients: [String]
     /// Recipients who got the original directly.
     public var directRecipients: [String]
+    /// The sender's manage link (opens the message's page without a password); a secret.
+    public var manageLink: String?
     /// The original's Message-ID, so the receipt threads under the sender's sent mail.
     public var originalMessageID: String?
     /// The language of the receipt.
@@ -27,7 +29,8 @@ public struct GatewayReceiptDetails: Sendable {
     /// Creates the details; `messageID` defaults to a fresh one in the service's domain.
     public init(
         serviceAddress: MailAddress, sender: MailAddress, subject: String, sentAt: Date, vaultMessageID: String,
-        linkRecipients: [String], directRecipients: [String], originalMessageID: String? = nil,
+        linkRecipients: [String], directRecipients: [String], manageLink: String? = nil,
+        originalMessageID: String? = nil,
         locale: MailLocale = .en, messageID: String? = nil
     ) {
         self.serviceAddress = serviceAddress
@@ -37,6 +40,7 @@ public struct GatewayReceiptDetails: Sendable {
         self.vaultMessageID = vaultMessageID
         self.linkRecipients = linkRecipients
         self.directRecipients = directRecipients
+        self.manageLink = manageLink
         self.originalMessageID = originalMessageID
         self.locale = locale
         self.messageID = messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)

@@ -2,7 +2,8 @@ import Foundation
 
 extension MailTemplates {
     /// The receipt to a sender whose mail the SMTP gateway sealed: who got a personal link
-    /// (revocable), who got the mail directly, and the vault message id.
+    /// (revocable), who got the mail directly, the sender's manage link (the message's page
+    /// without a password) and the vault message id.
     ///
     /// From the service itself (labelled "Retract"), to the sender, threaded under the
     /// original (In-Reply-To its Message-ID), `Auto-Submitted: auto-generated`.
@@ -15,6 +16,7 @@ extension MailTemplates {
         data["directRecipients"] = r.directRecipients.map { ["address": $0] }
         data["hasLinkRecipients"] = !r.linkRecipients.isEmpty
         data["hasDirectRecipients"] = !r.directRecipients.isEmpty
+        if let link = r.manageLink { data["manageLink"] = link }
         let parts = try self.render("gateway-receipt", locale: r.locale, data: data)
         let message = MailMessage(
             from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],

@@ -163,13 +163,17 @@ extension RetractService {
             }
         }
 
-        if sealsOriginal, configuration.gatewayReceipts {
+        // The receipt carries the sender's manage link; the vault keeps only its hash.
+        let manageLink =
+            sealsOriginal && configuration.gatewayReceipts ? ManageLink.make(publicBase: configuration.publicURL) : nil
+        if let manageLink {
             let receipt = try wrapMailError {
                 try templates.gatewayReceipt(
                     GatewayReceiptDetails(
                         serviceAddress: serviceAddress, sender: sender, subject: subject, sentAt: createdAt,
                         vaultMessageID: messageID.description, linkRecipients: sealed.map(\.address),
-                        directRecipients: passRecipients, originalMessageID: headers.messageID))
+                        directRecipients: passRecipients, manageLink: manageLink.url,
+                        originalMessageID: headers.messageID))
             }
             passMail.append(
                 try queuedMail(
@@ -183,7 +187,7 @@ extension RetractService {
                     Array(subject.utf8), master: master, context: Self.subjectContext(messageID.description))),
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
             maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
-            origin: Self.gatewayOrigin)
+            origin: Self.gatewayOrigin, manageHash: manageLink?.hash)
         let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeSealedMessage(message, grants: newGrants, mail: passMail) { writer in

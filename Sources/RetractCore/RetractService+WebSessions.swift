@@ -130,7 +130,8 @@ extension RetractService {
                 try vault.touchWebSession(idHash: idHash, at: at)
             }
             return WebSessionState(
-                account: SenderAccount(sender), csrfToken: Self.csrfToken(secret), locale: session.locale)
+                account: SenderAccount(sender), csrfToken: Self.csrfToken(secret), locale: session.locale,
+                messageScope: session.messageScope)
         } catch {
             logger.error("web session lookup failed", metadata: ["error": "\(error)"])
             return nil

@@ -8,9 +8,13 @@ public struct WebSessionState: Sendable {
     public var csrfToken: String
     /// The language the sender chose, if any.
     public var locale: String?
+    /// The one message a session begun with a manage link may see and revoke; nil for a
+    /// session begun with the password.
+    public var messageScope: String?
 
     /// A session state.
-    public init(account: SenderAccount, csrfToken: String, locale: String?) {
+    public init(account: SenderAccount, csrfToken: String, locale: String?, messageScope: String? = nil) {
+        self.messageScope = messageScope
         self.account = account
         self.csrfToken = csrfToken
         self.locale = locale

@@ -9,9 +9,13 @@ public struct WebSignIn: Sendable {
     public var cookieValue: String
     /// The token every form of this session must carry.
     public var csrfToken: String
+    /// The one message the session may see and revoke, for a session begun with a manage
+    /// link; nil for a password sign-in.
+    public var messageScope: String?
 
     /// A sign-in result.
-    public init(account: SenderAccount, cookieValue: String, csrfToken: String) {
+    public init(account: SenderAccount, cookieValue: String, csrfToken: String, messageScope: String? = nil) {
+        self.messageScope = messageScope
         self.account = account
         self.cookieValue = cookieValue
         self.csrfToken = csrfToken

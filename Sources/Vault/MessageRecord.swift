@@ -37,6 +37,10 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// Where the message came from: `gateway` for mail the SMTP gateway received; nil for
     /// the CLI, the API and the web app.
     public var origin: String?
+    /// BLAKE2b-256 of the sender's manage link (a 256-bit capability mailed in the gateway's
+    /// receipt that opens this message's page without a password); nil when there is none.
+    /// The capability itself is never stored.
+    public var manageHash: Data?
 
     /// Column names for queries.
     public enum Columns {
@@ -52,7 +56,7 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public init(
         id: String, sender: String, senderName: String?, sealedSubject: Data, subjectKid: String, locale: String,
         createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int, supersedes: String? = nil,
-        verify: Bool = false, origin: String? = nil
+        verify: Bool = false, origin: String? = nil, manageHash: Data? = nil
     ) {
         self.id = id
         self.sender = sender
@@ -68,5 +72,6 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         self.supersedes = supersedes
         self.verify = verify
         self.origin = origin
+        self.manageHash = manageHash
     }
 }

@@ -199,6 +199,18 @@ extension VaultDatabase {
                 t.add(column: "origin", .text)
             }
         }
+        migrator.registerMigration("v10-manage-links") { db in
+            // A gateway message's manage link: only the BLAKE2b hash of the capability the
+            // receipt carries. A web session begun with one is limited to that message
+            // (`message_scope`); NULL for a session begun with the password.
+            try db.alter(table: "messages") { t in
+                t.add(column: "manage_hash", .blob)
+            }
+            try db.create(index: "messages_manage_hash", on: "messages", columns: ["manage_hash"], unique: true)
+            try db.alter(table: "web_sessions") { t in
+                t.add(column: "message_scope", .text)
+            }
+        }
         return migrator
     }
 }

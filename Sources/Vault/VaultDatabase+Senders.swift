@@ -49,11 +49,40 @@ extension VaultDatabase {
     }
 
     /// Removes an account and, by cascade, its web sessions; returns whether one existed.
-    /// The sender's messages stay in the vault.
+    /// The sender's messages stay in the vault, but their manage links stop working for good
+    /// (an account created again under the same address does not bring them back).
     public func deleteSender(address: String) throws -> Bool {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM senders WHERE lower(address) = lower(?)", arguments: [address])
-            return db.changesCount > 0
+            let existed = db.changesCount > 0
+            try db.execute(
+                sql: "UPDATE messages SET manage_hash = NULL WHERE lower(sender) = lower(?)", arguments: [address])
+            return existed
+        }
+    }
+
+    /// The message a manage link names and its sender's account, when the link is known, the
+    /// message has not expired at `now` and the account still exists; nil otherwise.
+    public func manageLink(hash: Data, now: Date) throws -> (messageID: String, sender: SenderRecord)? {
+        try reader.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, sender FROM messages
+                        WHERE manage_hash = ? AND (expires_at IS NULL OR expires_at > ?)
+                        """,
+                    arguments: [hash, now])
+            else { return nil }
+            let (messageID, address) = try UnreadableRows.decode(row, table: "messages") {
+                (try $0.decode(forColumn: "id") as String, try $0.decode(forColumn: "sender") as String)
+            }
+            guard
+                let senderRow = try Row.fetchOne(
+                    db, sql: "SELECT * FROM senders WHERE lower(address) = lower(?)", arguments: [address])
+            else { return nil }
+            let sender = try UnreadableRows.decode(senderRow, table: "senders") { try SenderRecord(row: $0) }
+            return (messageID, sender)
         }
     }
 

@@ -20,9 +20,13 @@ public struct WebSessionRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var lastSeenAt: Date
     /// The language the sender chose in the web app, if any.
     public var locale: String?
+    /// The one message this session may see and revoke, for a session begun with a manage
+    /// link; nil for a session begun with the password (every message of the sender).
+    public var messageScope: String?
 
     /// A session that begins at `at`.
-    public init(idHash: Data, sender: String, at: Date, locale: String? = nil) {
+    public init(idHash: Data, sender: String, at: Date, locale: String? = nil, messageScope: String? = nil) {
+        self.messageScope = messageScope
         self.idHash = idHash
         self.sender = sender
         self.createdAt = at

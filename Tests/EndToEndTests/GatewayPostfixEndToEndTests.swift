@@ -76,7 +76,7 @@ struct GatewayPostfixEndToEndTests {
     }
 
     @Test(
-        "To external, Cc internal, Bcc external through Postfix: the colleague gets the original, each outsider a link that opens it, the sender a receipt; revoked links answer 410"
+        "To external, Cc internal, Bcc external through Postfix: the colleague gets the original, each outsider a link that opens it, the sender a receipt whose manage link revokes; revoked links answer 410"
     )
     func throughPostfix() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
@@ -103,8 +103,8 @@ struct GatewayPostfixEndToEndTests {
         let carol = try #require(mails.first { $0.recipients == ["carol@corp.test"] })
         #expect(Self.withoutTrace(carol.data) == Self.original)
         #expect(carol.mailFrom == "alice@corp.test")
-        let receipt = mails.first { $0.recipients == ["alice@corp.test"] }
-        #expect(receipt != nil)
+        let receipt = try #require(mails.first { $0.recipients == ["alice@corp.test"] })
+        let manageLink = try #require(try ParsedMail(parsing: receipt.data).links.first { $0.contains("/app/manage#") })
         var links: [Link] = []
         for outsider in ["bob@partner.test", "dave@other.test"] {
             let mail = try #require(mails.first { $0.recipients == [outsider] }, "no mail for \(outsider)")
@@ -125,11 +125,27 @@ struct GatewayPostfixEndToEndTests {
             #expect(Self.withoutTrace([UInt8](eml)) == Self.original)
         }
 
-        // When Alice revokes the message, the outsiders' links answer 410
-        let list = try gateway.run(["list", "--json"])
-        let listed = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
-        let id = try #require(listed?.first?["id"] as? String)
-        #expect(try gateway.run(["revoke", id, "--reason", "wrong figures"]).status == 0)
+        // When Alice follows the receipt's manage link (no password) and revokes on that page
+        let browser = HTTPFormClient()
+        let manage = try await browser.get("http://127.0.0.1:\(httpPort)/app/manage")
+        #expect(manage.status == 200)
+        let capability = String(manageLink[manageLink.range(of: "#")!.upperBound...])
+        let signedIn = try await browser.post(
+            "http://127.0.0.1:\(httpPort)/app/manage",
+            [("csrf", HTTPFormClient.hidden("csrf", in: manage.text) ?? ""), ("capability", capability)])
+        #expect(signedIn.status == 303)
+        let page = try #require(signedIn.location)
+        let messagePage = try await browser.get("http://127.0.0.1:\(httpPort)\(page)")
+        #expect(messagePage.status == 200)
+        let revoked = try await browser.post(
+            "http://127.0.0.1:\(httpPort)\(page)/revoke",
+            [
+                ("csrf", HTTPFormClient.hidden("csrf", in: messagePage.text) ?? ""), ("scope", "all"),
+                ("reason", "wrong figures"), ("notify", "all"), ("action", "confirm"),
+            ])
+        #expect(revoked.status == 200)
+
+        // Then the outsiders' links answer 410
         for link in links {
             let (status, _, _) = try await HTTP.get("http://127.0.0.1:\(httpPort)/m/\(link.token.base64url)")
             #expect(status == 410)

@@ -2,6 +2,8 @@
 // 1. Counts the undo window down; without it the page still says "until HH:MM:SS".
 // 2. Keeps the compose draft in this tab's sessionStorage, so a session that expires while
 //    writing loses nothing: the form is filled again after signing back in.
+// 3. On the manage-link page, moves the link's capability from the fragment (which the
+//    browser never sends) into the form, takes it out of the address bar, and submits.
 (function () {
   "use strict";
 
@@ -54,6 +56,17 @@
     };
     form.addEventListener("input", save);
     form.addEventListener("change", save);
+  }
+  var manage = document.querySelector("form[data-manage-link]");
+  if (manage) {
+    var capability = window.location.hash.replace(/^#/, "");
+    if (capability) {
+      manage.elements.capability.value = capability;
+      if (window.history && window.history.replaceState) {
+        window.history.replaceState(null, "", window.location.pathname);
+      }
+      manage.submit();
+    }
   }
   // A message page reached after sending: the draft is done.
   var sent = document.querySelector("[data-draft-sent]");

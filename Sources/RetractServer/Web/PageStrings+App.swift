@@ -15,6 +15,14 @@ extension PageStrings {
         "app_back_to_list": "Back to sent messages",
         // Sign-in
         "app_sign_in_title": "Sign in",
+        "app_manage_title": "Manage your message",
+        "app_manage_intro": "This link from your Retract receipt opens your message's page, where you can see who opened it and revoke or correct it.",
+        "app_manage_button": "Open the message's page",
+        "app_manage_no_script":
+            "This page needs JavaScript to read the link, which never reaches the server in the address. Turn JavaScript on, or sign in with your password.",
+        "app_manage_invalid_title": "This link does not open a message",
+        "app_manage_invalid_text":
+            "The manage link is incomplete, the message has expired, or the account it belongs to was removed. Sign in with your password to see your messages.",
         "app_sign_in_intro": "Sign in with your sender address and the web password your operator set.",
         "app_address": "Email address",
         "app_password": "Password",
@@ -179,6 +187,12 @@ extension PageStrings {
         "app_footer": "Retract 让您的邮件保持加密；您可随时撤回。",
         "app_back_to_list": "返回已发送列表",
         "app_sign_in_title": "登录",
+        "app_manage_title": "管理您的邮件",
+        "app_manage_intro": "这个来自 Retract 回执的链接会打开您的邮件页面，您可以在那里查看谁已打开，并撤回或更正邮件。",
+        "app_manage_button": "打开邮件页面",
+        "app_manage_no_script": "此页面需要 JavaScript 来读取链接（链接中的密钥不会出现在发往服务器的地址中）。请启用 JavaScript，或使用密码登录。",
+        "app_manage_invalid_title": "此链接无法打开邮件",
+        "app_manage_invalid_text": "管理链接不完整、邮件已过期，或其所属账户已被删除。请使用密码登录查看您的邮件。",
         "app_sign_in_intro": "请使用您的发件地址和管理员为您设置的网页密码登录。",
         "app_address": "邮箱地址",
         "app_password": "密码",

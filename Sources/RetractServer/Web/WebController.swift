@@ -48,6 +48,8 @@ struct WebController<Context: RequestContext>: Sendable {
             .get("sign-in", use: signInPage)
             .post("sign-in", use: signIn)
             .post("sign-out", use: signOut)
+            .get("manage", use: managePage)
+            .post("manage", use: manage)
             .get("locale", use: switchLocale)
             .get("compose", use: composePage)
             .post("compose", use: compose)
@@ -77,9 +79,15 @@ struct WebController<Context: RequestContext>: Sendable {
     }
 
     /// The live session of the request, or the redirect to the sign-in page.
-    private func visit(_ request: Request) async -> Result<Visit, Redirect> {
+    ///
+    /// A session begun with a manage link counts only on the pages of its own message
+    /// (`message` is the id the route names, nil for pages of no one message): anywhere
+    /// else its sender must sign in with the password.
+    private func visit(_ request: Request, message: String? = nil) async -> Result<Visit, Redirect> {
         let cookie = request.cookies[Self.sessionCookie]?.value ?? ""
-        guard !cookie.isEmpty, let session = await service.webSession(cookieValue: cookie) else {
+        guard !cookie.isEmpty, let session = await service.webSession(cookieValue: cookie),
+            session.messageScope == nil || session.messageScope == message
+        else {
             let next = request.method == .get ? request.uri.path : Self.pageAfterSignIn(forPost: request.uri.path)
             var location = "/app/sign-in?next=\(WebPages.queryEscaped(next))"
             if !cookie.isEmpty { location += "&notice=expired" }
@@ -171,7 +179,9 @@ struct WebController<Context: RequestContext>: Sendable {
 
     @Sendable func signInPage(_ request: Request, context: Context) async throws -> Response {
         let cookieValue = request.cookies[Self.sessionCookie]?.value ?? ""
-        if !cookieValue.isEmpty, await service.webSession(cookieValue: cookieValue) != nil {
+        if !cookieValue.isEmpty, let session = await service.webSession(cookieValue: cookieValue),
+            session.messageScope == nil
+        {
             return .redirect(to: Self.safeNext(request.uri.queryParameters.get("next")), type: .normal)
         }
         let viewer = viewer(request, session: nil)
@@ -230,9 +240,45 @@ struct WebController<Context: RequestContext>: Sendable {
         }
     }
 
+    // MARK: - Manage links
+
+    /// The page a receipt's manage link opens. The capability is in the fragment, which the
+    /// browser never sends: `app.js` puts it into the form and submits it (the button does
+    /// the same by hand), then takes it out of the address bar and the history.
+    @Sendable func managePage(_ request: Request, context: Context) async throws -> Response {
+        let viewer = viewer(request, session: nil)
+        let token = request.cookies[Self.signInCookie]?.value.nonEmpty ?? PendingUploads.randomID()
+        var response = pages.page(
+            "app-manage", viewer: viewer, title: viewer.text("app_manage_title"), values: ["signInToken": token])
+        response.setCookie(cookie(Self.signInCookie, token, path: "/app"))
+        return response
+    }
+
+    /// Exchanges a manage link's capability for a web session limited to its message, and
+    /// goes to the message's page; an unknown, expired or withdrawn link gets one answer (404).
+    @Sendable func manage(_ request: Request, context: Context) async throws -> Response {
+        let viewer = viewer(request, session: nil)
+        let expected = request.cookies[Self.signInCookie]?.value ?? ""
+        guard let form = await urlEncodedForm(request), !expected.isEmpty,
+            ConstantTime.equals(form["csrf"], expected)
+        else { return forbidden(viewer) }
+        do {
+            let signedIn = try await service.beginManageSession(
+                capability: form["capability"], client: clientAddress(context))
+            var response = Response.redirect(to: "/app/messages/\(signedIn.messageScope ?? "")", type: .normal)
+            response.setCookie(cookie(Self.sessionCookie, signedIn.cookieValue))
+            return response
+        } catch {
+            return pages.message(
+                status: .notFound, viewer: viewer, title: viewer.text("app_manage_invalid_title"),
+                text: viewer.text("app_manage_invalid_text"), back: ("/app/sign-in", viewer.text("app_sign_in_title")))
+        }
+    }
+
     @Sendable func signOut(_ request: Request, context: Context) async throws -> Response {
         let visit: Visit
-        switch await self.visit(request) {
+        let scope = await service.webSession(cookieValue: request.cookies[Self.sessionCookie]?.value ?? "")?.messageScope
+        switch await self.visit(request, message: scope) {
         case .success(let found): visit = found
         case .failure(let redirect): return redirect.response
         }
@@ -530,7 +576,7 @@ struct WebController<Context: RequestContext>: Sendable {
 
     @Sendable func message(_ request: Request, context: Context) async throws -> Response {
         let visit: Visit
-        switch await self.visit(request) {
+        switch await self.visit(request, message: context.parameters.get("id")) {
         case .success(let found): visit = found
         case .failure(let redirect): return redirect.response
         }
@@ -600,7 +646,7 @@ struct WebController<Context: RequestContext>: Sendable {
 
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
         let visit: Visit
-        switch await self.visit(request) {
+        switch await self.visit(request, message: context.parameters.get("id")) {
         case .success(let found): visit = found
         case .failure(let redirect): return redirect.response
         }
@@ -621,7 +667,7 @@ struct WebController<Context: RequestContext>: Sendable {
 
     @Sendable func revoke(_ request: Request, context: Context) async throws -> Response {
         let visit: Visit
-        switch await self.visit(request) {
+        switch await self.visit(request, message: context.parameters.get("id")) {
         case .success(let found): visit = found
         case .failure(let redirect): return redirect.response
         }

@@ -32,6 +32,8 @@ struct WebPages: Sendable {
         context["switchLang"] = other.rawValue
         if let session = viewer.session {
             context["signedIn"] = true
+            // A manage link's session sees one message: no list, no compose.
+            context["fullSession"] = session.messageScope == nil
             context["account"] = session.account.address
             context["csrf"] = session.csrfToken
         }
