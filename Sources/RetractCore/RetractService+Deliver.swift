@@ -53,11 +53,15 @@ extension RetractService {
             guard let batch = await claiming.value else { break }
             upcoming = batch.considered == Self.claimBatch ? Task { self.claimNextBatch() } : nil
             run.add(batch.run)
-            guard !batch.ready.isEmpty else { continue }
+            guard !batch.ready.isEmpty else {
+                removeFinishedPassThroughCopies(of: batch.claimed)
+                continue
+            }
             await pass.begin(batch.ready)
             await transport.deliverInOrder(
-                batch.contents, gate: { await pass.gate($0) }, outcome: { await pass.outcome($0, $1) })
+                contents: batch.contents, gate: { await pass.gate($0) }, outcome: { await pass.outcome($0, $1) })
             await pass.confirmLast()
+            removeFinishedPassThroughCopies(of: batch.claimed)
         }
         run.add(await pass.run)
         return run
@@ -68,10 +72,13 @@ extension RetractService {
         /// How many due mails the claim looked at (a full batch means more may be due, even
         /// when another lane claimed some of them first).
         var considered = 0
+        /// Every mail claimed, opened or not.
+        var claimed: [OutboxMailRecord] = []
         /// The mails that opened, in order.
         var ready: [OutboxMailRecord] = []
-        /// Their rendered bytes and envelopes, in the same order.
-        var contents: [(data: [UInt8], envelope: MailEnvelope, id: String)] = []
+        /// Their contents (rendered bytes, or a pass-through copy streamed from its part) and
+        /// envelopes, in the same order.
+        var contents: [OutboundMail] = []
         /// Mails that could not be opened, recorded as failed.
         var run = DeliveryRun()
     }
@@ -96,7 +103,7 @@ extension RetractService {
             }
         }
         let claimed = claim.mails
-        var batch = ClaimedBatch(considered: claim.considered)
+        var batch = ClaimedBatch(considered: claim.considered, claimed: claimed)
         batch.ready.reserveCapacity(claimed.count)
         batch.contents.reserveCapacity(claimed.count)
         for mail in claimed {
@@ -109,8 +116,12 @@ extension RetractService {
                 let master = try keys.key(mail.dataKid)
                 let bytes = try GrantCrypto.openMetadata(
                     [UInt8](sealed), master: master, context: Self.outboxContext(mail.id))
+                let content = try outboundContent(of: mail, opened: bytes)
                 batch.ready.append(mail)
-                batch.contents.append((bytes, MailEnvelope(mailFrom: mail.mailFrom, recipients: [mail.recipient]), mail.id))
+                batch.contents.append(
+                    OutboundMail(
+                        content: content, envelope: MailEnvelope(mailFrom: mail.mailFrom, recipients: [mail.recipient]),
+                        id: mail.id))
             } catch {
                 recordFailure(of: mail, error: error, run: &batch.run)
             }
@@ -122,6 +133,8 @@ extension RetractService {
     /// left over from before belongs to a process that is gone.
     public func releaseAllClaims() throws {
         try vault.releaseClaims(claimedBefore: .distantFuture)
+        // Pass-through copies whose rows finished just before a crash, before their sweep.
+        try vault.removeFinishedPassThroughCopies()
     }
 
     /// The server accepted the mail but the vault could not record it: it stays claimed and

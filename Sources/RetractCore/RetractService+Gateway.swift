@@ -147,20 +147,14 @@ extension RetractService {
             sealed.append((recipient.address.address, issued.link))
         }
 
+        // The pass-through copy is stored once, as a part; each recipient's row refers to it.
         var passMail: [OutboxMailRecord] = []
-        if !passRecipients.isEmpty {
-            let copy = try Self.passThroughBytes(source, traceField: mail.traceField)
-            let rfcMessageID = headers.messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)
-            for recipient in passRecipients {
-                let outboxID = Self.makeOutboxID()
-                passMail.append(
-                    OutboxMailRecord(
-                        id: outboxID, messageId: messageID.description, grantId: nil, kind: .passthrough,
-                        mailFrom: mail.envelopeSender, recipient: recipient, rfcMessageId: rfcMessageID,
-                        sealedData: Data(
-                            GrantCrypto.sealMetadata(copy, master: master, context: Self.outboxContext(outboxID))),
-                        dataKid: master.kid, notBefore: createdAt, createdAt: createdAt))
-            }
+        let passCopy = passRecipients.isEmpty ? nil : PassThroughCopy(traceField: mail.traceField)
+        if let passCopy {
+            passMail = passThroughRows(
+                passCopy, recipients: passRecipients, messageID: messageID, envelopeSender: mail.envelopeSender,
+                rfcMessageID: headers.messageID ?? MessageIDFactory.make(domain: serviceAddress.domain),
+                createdAt: createdAt)
         }
 
         // The receipt carries the sender's manage link; the vault keeps only its hash.
@@ -191,6 +185,9 @@ extension RetractService {
         let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeSealedMessage(message, grants: newGrants, mail: passMail) { writer in
+                if let passCopy {
+                    try Self.sealPassThroughCopy(passCopy, file: source, size: size, messageID: messageID, into: writer)
+                }
                 var infos: [AttachmentInfo] = []
                 if sealsOriginal {
                     let sealedSize = try AttachmentSealer.seal(
@@ -317,15 +314,6 @@ extension RetractService {
             return size.int64Value
         } catch let error as RetractError {
             throw error
-        } catch {
-            throw RetractError(.attachmentUnreadable, "the received message \(url.path) cannot be read: \(error)")
-        }
-    }
-
-    /// The trace field, CR LF, then the original bytes unchanged.
-    static func passThroughBytes(_ url: URL, traceField: String) throws(RetractError) -> [UInt8] {
-        do {
-            return Array((traceField + "\r\n").utf8) + [UInt8](try Data(contentsOf: url))
         } catch {
             throw RetractError(.attachmentUnreadable, "the received message \(url.path) cannot be read: \(error)")
         }

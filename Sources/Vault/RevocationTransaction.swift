@@ -128,15 +128,27 @@ public struct RevocationTransaction {
     ///
     /// The rows go in this transaction, the part files are unlinked once it commits (not
     /// overwritten: with every wrapped data key destroyed they are undecryptable).
+    ///
+    /// A gateway message's pass-through copy (`VaultDatabase.passThroughPartIndex`) stays
+    /// while one of its outbox rows may still deliver it: it goes to internal recipients,
+    /// who hold no revocable link, under a key no link holds; it is removed once its rows
+    /// are done (`removeFinishedPassThroughCopies`), or here when they already are.
     @discardableResult
     public func deleteSealedPartsIfUnreachable() throws -> Bool {
         let live = try Int.fetchOne(
             db, sql: "SELECT COUNT(*) FROM grants WHERE message_id = ? AND revoked_at IS NULL", arguments: [message.id]) ?? 0
         guard live == 0 else { return false }
-        let indexes = try Int.fetchAll(
+        var indexes = try Int.fetchAll(
             db, sql: "SELECT part_index FROM sealed_parts WHERE message_id = ?", arguments: [message.id])
+        if indexes.contains(VaultDatabase.passThroughPartIndex),
+            try VaultDatabase.hasPendingPassThrough(messageID: message.id, db)
+        {
+            indexes.removeAll { $0 == VaultDatabase.passThroughPartIndex }
+        }
         files.unlinkAfterCommit(messageID: message.id, parts: indexes)
-        try db.execute(sql: "DELETE FROM sealed_parts WHERE message_id = ?", arguments: [message.id])
+        try db.execute(
+            sql: "DELETE FROM sealed_parts WHERE message_id = ? AND part_index IN (SELECT value FROM json_each(?))",
+            arguments: [message.id, Self.jsonArray(indexes.map(Int64.init))])
         return true
     }
 
