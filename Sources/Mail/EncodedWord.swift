@@ -5,7 +5,9 @@ enum EncodedWord {
     /// Replaces every well-formed `=?charset?B|Q?text?=` in a header value by its text.
     /// Whitespace between two adjacent encoded-words is dropped (RFC 2047 section 6.2) and
     /// their bytes are joined before decoding, so a character split across words by another
-    /// mailer still comes out whole. Words in unknown charsets are left as they are.
+    /// mailer still comes out whole. Any charset `Charset` knows is decoded (ISO-8859-*,
+    /// Windows-125x, GB18030, Big5, ISO-2022-JP, Shift_JIS, EUC-KR, KOI8-R, UTF-7, …);
+    /// words in unknown charsets are left as they are.
     static func decode(_ value: String) -> String {
         let bytes = Array(value.utf8)
         var output: [UInt8] = []
@@ -74,7 +76,7 @@ enum EncodedWord {
         guard !text.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) else { return nil }
         var charset = String(decoding: bytes[(start + 2)..<charsetEnd], as: UTF8.self).lowercased()
         if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }
-        guard ["utf-8", "utf8", "us-ascii", "iso-8859-1", "latin1"].contains(charset) else { return nil }
+        guard Charset(label: charset) != nil else { return nil }
 
         let decoded: [UInt8]
         switch encoding {
@@ -106,10 +108,8 @@ enum EncodedWord {
         return Word(charset: charset, bytes: decoded, end: textEnd + 2)
     }
 
+    /// The word's bytes as UTF-8, decoded from its charset by `Charset` (glibc's iconv).
     private static func utf8(_ bytes: [UInt8], charset: String) -> [UInt8] {
-        guard charset == "iso-8859-1" || charset == "latin1" else { return bytes }
-        var text = ""
-        for byte in bytes { text.unicodeScalars.append(Unicode.Scalar(byte)) }
-        return Array(text.utf8)
+        Array(Charset.decode(bytes, label: charset).text.utf8)
     }
 }

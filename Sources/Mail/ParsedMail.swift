@@ -3,10 +3,14 @@ import Foundation
 /// A small RFC 5322 / MIME reader, for tests and the dev mailbox page.
 ///
 /// It understands what mail tools commonly write: folded headers, RFC 2047 encoded-words
-/// (B and Q; UTF-8, US-ASCII and ISO-8859-1), nested multipart bodies, quoted-printable,
+/// (B and Q, in every charset `Charset` knows), nested multipart bodies, quoted-printable,
 /// base64, 7bit and 8bit parts, CRLF or bare LF line endings. It is lenient where that is
-/// harmless and throws `MailError.malformedMail` where it cannot go on. Bodies are assumed
-/// to be UTF-8.
+/// harmless and throws `MailError.malformedMail` where it cannot go on. Bodies are decoded
+/// from their `charset` parameter through `Charset` (UTF-8 when there is none); raw 8-bit
+/// header bytes are UTF-8 when they are valid UTF-8, else Windows-1252.
+///
+/// The message is read as one byte per character (ISO-8859-1, lossless) to find its
+/// structure, so an 8-bit body in any charset reaches its decoder byte for byte.
 public struct ParsedMail: Sendable {
     /// Every header field in order, unfolded and RFC 2047 decoded.
     public let headerFields: [(name: String, value: String)]
@@ -16,22 +20,50 @@ public struct ParsedMail: Sendable {
     public let textBody: String?
     /// The first text/html part, decoded, with LF line endings.
     public let htmlBody: String?
+    /// Charset labels of text parts that `Charset` does not know (those parts were read as UTF-8).
+    public let unknownCharsets: [String]
 
     /// How deep multipart bodies may nest before the mail is refused.
     private static let maximumDepth = 8
 
     /// Parses a whole message.
     public init(parsing bytes: [UInt8]) throws(MailError) {
-        let text = String(decoding: bytes, as: UTF8.self)
-            .replacingOccurrences(of: "\r\n", with: "\n")
-        var plainText: String? = nil
-        var html: String? = nil
+        let text = Self.byteString(bytes).replacingOccurrences(of: "\r\n", with: "\n")
+        var bodies = Bodies()
         let entity = try Self.parseEntity(text[...])
         self.headerFields = entity.headers.map { ($0.name, EncodedWord.decode($0.value)) }
         self.rawHeaderFields = entity.headers
-        try Self.collectBodies(entity, depth: 0, text: &plainText, html: &html)
-        self.textBody = plainText
-        self.htmlBody = html
+        try Self.collectBodies(entity, depth: 0, into: &bodies)
+        self.textBody = bodies.text
+        self.htmlBody = bodies.html
+        self.unknownCharsets = bodies.unknownCharsets
+    }
+
+    /// What `collectBodies` found.
+    private struct Bodies {
+        var text: String?
+        var html: String?
+        var unknownCharsets: [String] = []
+    }
+
+    /// The bytes as a string of one character per byte (U+0000–U+00FF), so nothing is lost
+    /// before each part is decoded from its own charset.
+    private static func byteString(_ bytes: some Collection<UInt8>) -> String {
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes { scalars.append(Unicode.Scalar(byte)) }
+        return String(scalars)
+    }
+
+    /// The bytes `byteString` was made from.
+    private static func bytes(of text: some StringProtocol) -> [UInt8] {
+        text.unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }
+    }
+
+    /// A header field's bytes as text: UTF-8 when they are valid UTF-8 (RFC 6532), else Windows-1252.
+    public static func headerText(_ bytes: [UInt8]) -> String {
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return String(decoding: bytes, as: UTF8.self) }
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        return Charset.decode(bytes, label: "windows-1252").text
     }
 
     /// The first value of a header, unfolded and decoded; the name is case-insensitive.
@@ -159,18 +191,18 @@ public struct ParsedMail: Sendable {
         for field in rawFields {
             guard let colon = field.firstIndex(of: ":") else {
                 throw MailError.malformedMail.with(
-                    "the header line \(MailError.quote(field)) has no ':'; headers must read Name: value")
+                    "the header line \(MailError.quote(Self.headerText(Self.bytes(of: field)))) has no ':'; "
+                        + "headers must read Name: value")
             }
-            let name = field[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = field[field.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = Self.headerText(Self.bytes(of: field[..<colon])).trimmingCharacters(in: .whitespaces)
+            let value = Self.headerText(Self.bytes(of: field[field.index(after: colon)...]))
+                .trimmingCharacters(in: .whitespaces)
             headers.append((name, value))
         }
         return Entity(headers: headers, body: rest)
     }
 
-    private static func collectBodies(
-        _ entity: Entity, depth: Int, text: inout String?, html: inout String?
-    ) throws(MailError) {
+    private static func collectBodies(_ entity: Entity, depth: Int, into bodies: inout Bodies) throws(MailError) {
         let contentType = HeaderParameters(entity.header("content-type") ?? "text/plain")
         let type = contentType.value.lowercased()
         if type.hasPrefix("multipart/") {
@@ -181,16 +213,19 @@ public struct ParsedMail: Sendable {
                 throw MailError.malformedMail.with("a \(type) part has no boundary parameter")
             }
             for part in Self.split(entity.body, boundary: boundary) {
-                try Self.collectBodies(Self.parseEntity(part), depth: depth + 1, text: &text, html: &html)
+                try Self.collectBodies(Self.parseEntity(part), depth: depth + 1, into: &bodies)
             }
             return
         }
         guard type == "text/plain" || type == "text/html" else { return }
         let disposition = entity.header("content-disposition")?.lowercased() ?? ""
         guard !disposition.hasPrefix("attachment") else { return }
-        let decoded = Self.decodeTransfer(entity.body, encoding: entity.header("content-transfer-encoding"))
-        if type == "text/plain", text == nil { text = decoded }
-        if type == "text/html", html == nil { html = decoded }
+        guard (type == "text/plain" && bodies.text == nil) || (type == "text/html" && bodies.html == nil) else { return }
+        let raw = Self.decodeTransfer(entity.body, encoding: entity.header("content-transfer-encoding"))
+        let decoded = Charset.decode(raw, label: contentType["charset"])
+        if !decoded.charsetIsKnown, let label = contentType["charset"] { bodies.unknownCharsets.append(label) }
+        let text = decoded.text.replacingOccurrences(of: "\r\n", with: "\n")
+        if type == "text/plain" { bodies.text = text } else { bodies.html = text }
     }
 
     /// The parts between `--boundary` lines, without the line break before each delimiter.
@@ -218,18 +253,19 @@ public struct ParsedMail: Sendable {
         return parts
     }
 
-    private static func decodeTransfer(_ body: Substring, encoding: String?) -> String {
+    /// The body's bytes with its transfer encoding undone (still in its charset).
+    private static func decodeTransfer(_ body: Substring, encoding: String?) -> [UInt8] {
         switch encoding?.lowercased().trimmingCharacters(in: .whitespaces) {
         case "quoted-printable":
-            return String(decoding: QuotedPrintable.decode(body), as: UTF8.self)
+            return QuotedPrintable.decode(bytes: Self.bytes(of: body))
         case "base64":
             let compact = body.filter { !$0.isWhitespace }
             guard let data = Data(base64Encoded: String(compact), options: .ignoreUnknownCharacters) else {
-                return String(body)
+                return Self.bytes(of: body)
             }
-            return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+            return [UInt8](data)
         default:
-            return String(body)
+            return Self.bytes(of: body)
         }
     }
 }

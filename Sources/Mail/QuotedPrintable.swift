@@ -82,8 +82,13 @@ enum QuotedPrintable {
     /// Decodes quoted-printable text to bytes: soft breaks vanish, hard breaks become LF,
     /// whitespace a transport added at line ends is dropped, malformed `=` escapes are kept.
     static func decode(_ text: Substring) -> [UInt8] {
+        decode(bytes: Array(text.utf8))
+    }
+
+    /// `decode(_:)` over raw bytes, so 8-bit bytes a mailer left unencoded stay as they came.
+    static func decode(bytes text: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []
-        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         for (lineIndex, rawLine) in lines.enumerated() {
             var line = Array(rawLine)
             while let last = line.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == 13 {

@@ -29,6 +29,8 @@ public struct IncomingMailHeaders: Sendable, Equatable {
     public var references: [String] = []
     /// The first text/plain part, when the message is small enough to parse whole and it does.
     public var textBody: String?
+    /// The first text/html part, on the same terms as `textBody`.
+    public var htmlBody: String?
 
     /// Most header bytes read: a header block longer than this is cut here.
     public static let maximumHeaderBytes = 256 << 10
@@ -116,6 +118,7 @@ public struct IncomingMailHeaders: Sendable, Equatable {
         headers.references = Array(messageIDs(raw("references")).suffix(20))
         if isWhole, let whole = try? ParsedMail(parsing: bytes) {
             headers.textBody = whole.textBody
+            headers.htmlBody = whole.htmlBody
         }
         return headers
     }
@@ -132,7 +135,7 @@ public struct IncomingMailHeaders: Sendable, Equatable {
             }
             index += 1
         }
-        return String(decoding: bytes[0..<end], as: UTF8.self)
+        return ParsedMail.headerText(Array(bytes[0..<end]))
     }
 
     /// `name: value` fields with continuation lines joined; lines that are not fields are skipped.
