@@ -105,6 +105,25 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
             recipients: decisions.map { .init(address: $0.recipient, sealed: $0.action == .seal) },
             subject: policy.cleanedSubject(headers.subject), traceField: traceField(for: message),
             removingTag: policy.isTagged(headers.subject) ? policy.tag : nil)
+        // A native recall request revokes the sealed message it means (only reached from an
+        // authenticated or trusted client: the SMTP server relays for nobody else).
+        if let recall = RecallRequest.recognise(file: message.file, prefixes: service.configuration.recallPrefixes) {
+            let handled = try await service.handleRecall(
+                mail, originalSubject: policy.cleanedSubject(recall.originalSubject))
+            logger.info("native recall request handled", metadata: ["form": "\(recall.form.rawValue)"])
+            let passed = message.recipients.map { $0 }
+            switch handled {
+            case .revoked(let messageID, let report, let passedOn):
+                let revoked = Set(report.recipients.map { $0.address.lowercased() })
+                return IncomingMailReceipt(
+                    messageID: passedOn ?? messageID, sealed: [],
+                    passedThrough: passed.filter { !revoked.contains($0.lowercased()) })
+            case .ambiguous(let candidates, let passedOn):
+                return IncomingMailReceipt(messageID: passedOn ?? candidates[0], sealed: [], passedThrough: passed)
+            case .unmatched(let passedOn):
+                return IncomingMailReceipt(messageID: passedOn ?? "", sealed: [], passedThrough: passed)
+            }
+        }
         return try await service.acceptIncomingMail(mail, headers: headers)
     }
 

@@ -21,7 +21,10 @@ import Mustache
 /// recipient who never opened the original is not told that something was corrected.
 public struct MailTemplates: Sendable {
     /// The mail kinds, each with a subject, text and HTML template.
-    static let kinds = ["notification", "withdrawal", "correction", "recall-report", "verification", "gateway-receipt"]
+    static let kinds = [
+        "notification", "withdrawal", "correction", "recall-report", "verification", "gateway-receipt",
+        "recall-candidates",
+    ]
     /// The parts of one kind.
     static let parts = ["subject", "text", "html"]
 

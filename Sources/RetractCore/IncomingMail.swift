@@ -58,6 +58,13 @@ public struct IncomingMailReceipt: Sendable, Equatable {
     /// The recipients who get the original.
     public var passedThrough: [String]
 
+    /// A receipt (also what the gateway reports for a handled recall request).
+    public init(messageID: String, sealed: [(address: String, link: String)], passedThrough: [String]) {
+        self.messageID = messageID
+        self.sealed = sealed
+        self.passedThrough = passedThrough
+    }
+
     /// Equal when the message and every recipient and link are.
     public static func == (lhs: IncomingMailReceipt, rhs: IncomingMailReceipt) -> Bool {
         lhs.messageID == rhs.messageID && lhs.passedThrough == rhs.passedThrough

@@ -1,8 +1,10 @@
 import Foundation
+import Mail
 
 extension RetractConfiguration {
     /// Applies the SMTP gateway's settings from environment-style values (`RETRACT_SEAL`,
-    /// `RETRACT_SEAL_TAG`, `RETRACT_INTERNAL_DOMAINS`, `RETRACT_RECEIPTS`); an unset or empty
+    /// `RETRACT_SEAL_TAG`, `RETRACT_INTERNAL_DOMAINS`, `RETRACT_RECEIPTS`,
+    /// `RETRACT_RECALL_PREFIXES`, `RETRACT_RECALL_WINDOW`); an unset or empty
     /// value keeps the default, an unacceptable one throws naming the variable.
     public mutating func applyGatewaySettings(_ value: (String) -> String?) throws(RetractError) {
         if let text = value("RETRACT_INTERNAL_DOMAINS") {
@@ -23,6 +25,20 @@ extension RetractConfiguration {
                     "RETRACT_SEAL_TAG \(text.debugDescription) must be 1 to 64 printable characters, like [secure]")
             }
             gatewaySealTag = tag
+        }
+        if let text = value("RETRACT_RECALL_PREFIXES") {
+            let prefixes = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            guard !prefixes.isEmpty, prefixes.allSatisfy({ $0.count <= 64 && !HeaderText.containsLineBreak($0) }) else {
+                throw .invalidInput(
+                    "RETRACT_RECALL_PREFIXES \(text.debugDescription) must be a comma list of subject prefixes, like Recall:,Rappel :"
+                )
+            }
+            recallPrefixes = prefixes
+        }
+        if let text = value("RETRACT_RECALL_WINDOW") {
+            recallWindow = try DurationText.seconds(text, option: "RETRACT_RECALL_WINDOW", bounds: .expiry)
         }
         if let text = value("RETRACT_RECEIPTS") {
             switch text.trimmingCharacters(in: .whitespaces).lowercased() {

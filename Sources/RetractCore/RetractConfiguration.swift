@@ -60,6 +60,12 @@ public struct RetractConfiguration: Sendable {
     /// Whether each sealed gateway message produces a receipt to its sender
     /// (`RETRACT_RECEIPTS=off` disables).
     public var gatewayReceipts = true
+    /// Subject prefixes that mark a native recall request when its headers do not
+    /// (`RETRACT_RECALL_PREFIXES`, comma list; localised Outlook writes others than `Recall:`).
+    public var recallPrefixes = ["Recall:"]
+    /// How far back a native recall request looks for the message it means
+    /// (`RETRACT_RECALL_WINDOW`, default 30 days).
+    public var recallWindow: TimeInterval = 30 * 86_400
 
     /// The embedded defaults, relative to the current directory.
     public init(

@@ -181,10 +181,12 @@ extension RetractService {
                     Array(subject.utf8), master: master, context: Self.subjectContext(messageID.description))),
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
             maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
-            origin: Self.gatewayOrigin, manageHash: manageLink?.hash)
+            origin: Self.gatewayOrigin)
         let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
-            try vault.storeSealedMessage(message, grants: newGrants, mail: passMail) { writer in
+            try vault.storeSealedMessage(
+                message, grants: newGrants, mail: passMail, manageLinkHashes: manageLink.map { [$0.hash] } ?? []
+            ) { writer in
                 if let passCopy {
                     try Self.sealPassThroughCopy(passCopy, file: source, size: size, messageID: messageID, into: writer)
                 }

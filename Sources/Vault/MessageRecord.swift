@@ -37,11 +37,6 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// Where the message came from: `gateway` for mail the SMTP gateway received; nil for
     /// the CLI, the API and the web app.
     public var origin: String?
-    /// BLAKE2b-256 of the sender's manage link (a 256-bit capability mailed in the gateway's
-    /// receipt that opens this message's page without a password); nil when there is none.
-    /// The capability itself is never stored.
-    public var manageHash: Data?
-
     /// Column names for queries.
     public enum Columns {
         public static let id = Column(CodingKeys.id)
@@ -56,7 +51,7 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     public init(
         id: String, sender: String, senderName: String?, sealedSubject: Data, subjectKid: String, locale: String,
         createdAt: Date, expiresAt: Date?, maxViews: Int?, deliverAfter: Date, partCount: Int, supersedes: String? = nil,
-        verify: Bool = false, origin: String? = nil, manageHash: Data? = nil
+        verify: Bool = false, origin: String? = nil
     ) {
         self.id = id
         self.sender = sender
@@ -72,6 +67,5 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
         self.supersedes = supersedes
         self.verify = verify
         self.origin = origin
-        self.manageHash = manageHash
     }
 }

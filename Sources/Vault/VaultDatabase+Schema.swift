@@ -200,13 +200,16 @@ extension VaultDatabase {
             }
         }
         migrator.registerMigration("v10-manage-links") { db in
-            // A gateway message's manage link: only the BLAKE2b hash of the capability the
-            // receipt carries. A web session begun with one is limited to that message
-            // (`message_scope`); NULL for a session begun with the password.
-            try db.alter(table: "messages") { t in
-                t.add(column: "manage_hash", .blob)
+            // A sender's manage links (the gateway receipt's, and those a mail listing several
+            // candidates carries): only the BLAKE2b hash of each capability. A web session
+            // begun with one is limited to that message (`message_scope`); NULL for a session
+            // begun with the password.
+            try db.create(table: "manage_links") { t in
+                t.primaryKey("id_hash", .blob)
+                t.column("message_id", .text).notNull().indexed()
+                    .references("messages", column: "id", onDelete: .cascade)
+                t.column("created_at", .datetime).notNull()
             }
-            try db.create(index: "messages_manage_hash", on: "messages", columns: ["manage_hash"], unique: true)
             try db.alter(table: "web_sessions") { t in
                 t.add(column: "message_scope", .text)
             }

@@ -56,8 +56,18 @@ extension VaultDatabase {
             try db.execute(sql: "DELETE FROM senders WHERE lower(address) = lower(?)", arguments: [address])
             let existed = db.changesCount > 0
             try db.execute(
-                sql: "UPDATE messages SET manage_hash = NULL WHERE lower(sender) = lower(?)", arguments: [address])
+                sql: "DELETE FROM manage_links WHERE message_id IN (SELECT id FROM messages WHERE lower(sender) = lower(?))",
+                arguments: [address])
             return existed
+        }
+    }
+
+    /// Stores a manage link (its hash) of an existing message.
+    public func insertManageLink(hash: Data, messageID: String, at: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO manage_links (id_hash, message_id, created_at) VALUES (?, ?, ?)",
+                arguments: [hash, messageID, at])
         }
     }
 
@@ -69,8 +79,8 @@ extension VaultDatabase {
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT id, sender FROM messages
-                        WHERE manage_hash = ? AND (expires_at IS NULL OR expires_at > ?)
+                        SELECT m.id, m.sender FROM manage_links l JOIN messages m ON m.id = l.message_id
+                        WHERE l.id_hash = ? AND (m.expires_at IS NULL OR m.expires_at > ?)
                         """,
                     arguments: [hash, now])
             else { return nil }
