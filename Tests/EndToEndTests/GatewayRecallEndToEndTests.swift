@@ -1,0 +1,116 @@
+import Foundation
+import Mail
+import RetractTestSupport
+import Seal
+import Testing
+
+/// Outlook's "Recall This Message" through the real deployment: smtplib → Postfix →
+/// `retract serve --smtp-listen` → Postfix → aiosmtpd.
+@Suite("End to end: Outlook's recall through a real Postfix", .serialized)
+struct GatewayRecallEndToEndTests {
+    let root: URL
+    let postfixTests: GatewayPostfixEndToEndTests
+
+    init() throws {
+        postfixTests = try GatewayPostfixEndToEndTests()
+        root = postfixTests.root
+    }
+
+    /// Exchange's recall request for an external recipient, in the web or classic form.
+    static func recall(subject: String, diagnostic: String) -> String {
+        [
+            "From: Alice Example <alice@corp.test>",
+            "To: Bob <bob@partner.test>",
+            "Cc: carol@corp.test",
+            "Subject: Recall: \(subject)",
+            "Thread-Topic: \(subject)",
+            "Date: Thu, 03 Dec 2026 10:05:00 +0000",
+            "Message-ID: <recall-\(UUID().uuidString)@corp.test>",
+            "x-ms-exchange-recallreportgenerated: true",
+            "X-MS-TrafficTypeDiagnostic: \(diagnostic)",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=\"us-ascii\"",
+            "",
+            "Alice Example would like to recall the message, \"\(subject)\".",
+            "",
+        ].joined(separator: "\r\n")
+    }
+
+    @Test(
+        "a recall in each Exchange form revokes the outsider's link: he gets Retract's withdrawal, the colleague the recall unchanged, the sender the report",
+        arguments: ["AM9PR02MB7202:EE_MessageRecallEmail", "DB8PR04MB6985:EE_LegacyOutlookRecall"])
+    func recallThroughPostfix(diagnostic: String) async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Given Retract behind a private Postfix and a sealed message to Bob, Cc Carol
+        let sink = try await SMTPSink(in: root)
+        defer { sink.stop() }
+        let filterPort = try PostfixInstance.freePort()
+        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
+        defer { postfix.stop() }
+        let gateway = postfixTests.retract(behind: postfix)
+        #expect(try gateway.run(["init"]).status == 0)
+        let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
+        defer { server.terminate(); server.waitUntilExit() }
+        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+        try submitWithSMTPLib(
+            port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
+            message: GatewayPostfixEndToEndTests.original)
+        let first = try await postfixTests.waitFor(sink, count: 3, postfix: postfix)
+        let notification = try #require(first.first { $0.recipients == ["bob@partner.test"] })
+        let link = try Link.parse(
+            try #require(try ParsedMail(parsing: notification.data).links.first { $0.contains("/m/") }))
+
+        // When Alice recalls it from Outlook
+        let recall = Self.recall(subject: "Q3 figures", diagnostic: diagnostic)
+        try submitWithSMTPLib(
+            port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"], message: recall)
+
+        // Then Bob gets Retract's withdrawal notice and never the recall mail, Carol the
+        // recall mail as Alice's Outlook wrote it, and Alice the recall report
+        let all = try await postfixTests.waitFor(sink, count: 6, postfix: postfix)
+        let later = Array(all.dropFirst(first.count))
+        let toBob = later.filter { $0.recipients == ["bob@partner.test"] }
+        #expect(toBob.count == 1)
+        let notice = try ParsedMail(parsing: try #require(toBob.first).data)
+        #expect(notice.header("Subject")?.contains("Q3 figures") == true)
+        #expect(!String(decoding: try #require(toBob.first).data, as: UTF8.self).contains("would like to recall"))
+        let toCarol = try #require(later.first { $0.recipients == ["carol@corp.test"] })
+        #expect(GatewayPostfixEndToEndTests.withoutTrace(toCarol.data) == recall)
+        let report = try #require(later.first { $0.recipients == ["alice@corp.test"] })
+        #expect(try ParsedMail(parsing: report.data).textBody?.contains("bob@partner.test") == true)
+
+        // And Bob's link answers 410
+        let (status, _, _) = try await HTTP.get("http://127.0.0.1:\(httpPort)/m/\(link.token.base64url)")
+        #expect(status == 410)
+        // And every mail Retract wrote parses cleanly with Python's email package
+        for mail in [try #require(toBob.first), report] {
+            #expect(try pythonEmailDefects(mail.data, in: root) == "[]")
+        }
+    }
+}
+
+/// The defects Python's `email` package (policy=email.policy.default) finds in a message, as
+/// Python prints the list: `[]` for a clean one.
+func pythonEmailDefects(_ bytes: [UInt8], in directory: URL) throws -> String {
+    let file = directory.appendingPathComponent("mail-\(UUID().uuidString).eml")
+    try Data(bytes).write(to: file)
+    let script = """
+        import email, email.policy, sys
+        m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+        defects = list(m.defects)
+        for part in m.walk():
+            defects += list(part.defects)
+            if not part.is_multipart():
+                part.get_content()
+        print([type(d).__name__ for d in defects])
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = ["-c", script, file.path]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.runSafely()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
