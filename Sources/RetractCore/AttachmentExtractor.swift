@@ -12,13 +12,34 @@ import Mail
 /// nesting deeper than 50, a header block over 64 KiB) ends the extraction: the files made
 /// so far are removed and nothing is extracted, and the message is still sealed whole.
 /// Mail is never refused or lost for its MIME.
+///
+/// The same pass keeps the first text/plain and the first text/html body (not attachments)
+/// in memory, each up to `maximumBody` bytes after its transfer encoding, and decodes them
+/// from their `charset` through `Charset`: the reader shows them whatever the message's size.
 struct AttachmentExtractor {
     /// One attachment on disk.
     struct Extracted {
         var url: URL
         var name: String
         var mediaType: String
+        /// The part's `Content-ID` without its angle brackets, for `cid:` references in the HTML body.
+        var contentID: String?
     }
+
+    /// The attachments and the bodies of one message.
+    struct Extraction {
+        /// The attachments on disk; the caller removes the files.
+        var parts: [Extracted] = []
+        /// The first text/plain body, decoded; cut at `maximumBody` bytes (with a note).
+        var text: String?
+        /// The first text/html body, decoded; nil when there is none or it is over `maximumBody`.
+        var html: String?
+        /// True when a text/html body was there but over `maximumBody`.
+        var htmlTooLarge = false
+    }
+
+    /// Largest body kept for the reader (after its transfer encoding, before its charset).
+    static let maximumBody = 4 << 20
 
     static let maximumLine = 64 << 10
     static let maximumDepth = 50
@@ -27,9 +48,15 @@ struct AttachmentExtractor {
     /// The attachments of `file`, at most `limit`, written into `directory`; empty when it
     /// has none or cannot be split. The caller removes the files.
     static func extract(from file: URL, into directory: URL, limit: Int) -> [Extracted] {
-        guard limit > 0, let input = FileHandle(forReadingAtPath: file.path) else { return [] }
+        extractWithBodies(from: file, into: directory, limit: limit).parts
+    }
+
+    /// `extract`, and the message's first text/plain and text/html bodies; all empty when
+    /// the message cannot be split.
+    static func extractWithBodies(from file: URL, into directory: URL, limit: Int) -> Extraction {
+        guard let input = FileHandle(forReadingAtPath: file.path) else { return Extraction() }
         defer { try? input.close() }
-        var extractor = AttachmentExtractor(directory: directory, limit: limit)
+        var extractor = AttachmentExtractor(directory: directory, limit: max(0, limit))
         var pending: [UInt8] = []
         var ok = true
         reading: while ok {
@@ -55,9 +82,11 @@ struct AttachmentExtractor {
         if ok { extractor.closeLeaf() }
         if !ok || extractor.failed {
             extractor.removeAll()
-            return []
+            return Extraction()
         }
-        return extractor.extracted
+        return Extraction(
+            parts: extractor.extracted, text: extractor.bodies.text, html: extractor.bodies.html,
+            htmlTooLarge: extractor.bodies.htmlTooLarge)
     }
 
     // MARK: State
@@ -69,6 +98,16 @@ struct AttachmentExtractor {
         case skipping
         /// Writing a leaf's decoded content.
         case writing
+        /// Keeping a text body's decoded content in memory.
+        case capturing
+    }
+
+    /// A text body being kept.
+    private struct Capture {
+        var isHTML: Bool
+        var charset: String?
+        var bytes: [UInt8] = []
+        var overflowed = false
     }
 
     private let directory: URL
@@ -86,7 +125,11 @@ struct AttachmentExtractor {
     private var owedLineEnd: [UInt8] = []
     private(set) var extracted: [Extracted] = []
     private(set) var failed = false
-    private var current: (name: String, mediaType: String)?
+    private var current: (name: String, mediaType: String, contentID: String?)?
+    private var capture: Capture?
+    private var bodies = Extraction()
+    private var sawText = false
+    private var sawHTML = false
 
     private init(directory: URL, limit: Int) {
         self.directory = directory
@@ -136,7 +179,7 @@ struct AttachmentExtractor {
             }
         case .skipping:
             break
-        case .writing:
+        case .writing, .capturing:
             write(content, lineEnd: lineEnd)
         }
         return !failed
@@ -178,7 +221,21 @@ struct AttachmentExtractor {
         let isBody =
             (mediaType == "text/plain" || mediaType == "text/html") && fileName == nil
             && disposition.value.lowercased() != "attachment"
-        guard !isBody, extracted.count < limit else {
+        encoding = (field("content-transfer-encoding") ?? "").lowercased().trimmingCharacters(in: .whitespaces)
+        base64Carry = []
+        owedLineEnd = []
+        if isBody {
+            let isHTML = mediaType == "text/html"
+            guard isHTML ? !sawHTML : !sawText else {
+                mode = .skipping
+                return true
+            }
+            if isHTML { sawHTML = true } else { sawText = true }
+            capture = Capture(isHTML: isHTML, charset: type["charset"])
+            mode = .capturing
+            return true
+        }
+        guard extracted.count < limit else {
             mode = .skipping
             return true
         }
@@ -194,17 +251,25 @@ struct AttachmentExtractor {
         }
         output = handle
         outputURL = url
-        current = (name, Self.plausibleMediaType(mediaType))
-        encoding = (field("content-transfer-encoding") ?? "").lowercased()
-        base64Carry = []
-        owedLineEnd = []
+        current = (name, Self.plausibleMediaType(mediaType), Self.contentID(field("content-id")))
         mode = .writing
         return true
     }
 
-    /// Writes one content line of the current leaf, decoded.
+    /// `<id>` of a Content-ID field without its brackets, when it is printable ASCII of at most 250 bytes.
+    static func contentID(_ raw: String?) -> String? {
+        guard var text = raw?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if text.hasPrefix("<"), text.hasSuffix(">"), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+        text = text.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty, text.utf8.count <= 250,
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "<" && $0 != ">" })
+        else { return nil }
+        return text
+    }
+
+    /// Writes one content line of the current leaf (or the body being kept), decoded.
     private mutating func write(_ content: ArraySlice<UInt8>, lineEnd: [UInt8]) {
-        guard let output else { return }
+        guard output != nil || capture != nil else { return }
         var bytes: [UInt8]
         switch encoding {
         case "base64":
@@ -220,6 +285,22 @@ struct AttachmentExtractor {
             bytes = owedLineEnd + content
             owedLineEnd = lineEnd
         }
+        emit(bytes)
+    }
+
+    /// Appends decoded bytes to the leaf's file or the kept body.
+    private mutating func emit(_ bytes: [UInt8]) {
+        if var kept = capture {
+            if kept.bytes.count + bytes.count > Self.maximumBody {
+                kept.overflowed = true
+                kept.bytes += bytes.prefix(max(0, Self.maximumBody - kept.bytes.count))
+            } else {
+                kept.bytes += bytes
+            }
+            capture = kept
+            return
+        }
+        guard let output else { return }
         do {
             try output.write(contentsOf: bytes)
         } catch {
@@ -229,6 +310,14 @@ struct AttachmentExtractor {
 
     /// Finishes the current leaf, if any.
     mutating func closeLeaf() {
+        if capture != nil {
+            if encoding == "base64", !base64Carry.isEmpty {
+                while base64Carry.count % 4 != 0 { base64Carry.append(0x3D) }
+                if let tail = Data(base64Encoded: Data(base64Carry)) { emit([UInt8](tail)) }
+            }
+            finishCapture()
+            return
+        }
         guard let output, let outputURL, let current else { return }
         if encoding == "base64", !base64Carry.isEmpty {
             while base64Carry.count % 4 != 0 { base64Carry.append(0x3D) }
@@ -239,12 +328,33 @@ struct AttachmentExtractor {
         } catch {
             failed = true
         }
-        extracted.append(Extracted(url: outputURL, name: current.name, mediaType: current.mediaType))
+        extracted.append(
+            Extracted(url: outputURL, name: current.name, mediaType: current.mediaType, contentID: current.contentID))
         self.output = nil
         self.outputURL = nil
         self.current = nil
         base64Carry = []
         owedLineEnd = []
+    }
+
+    /// Decodes the kept body from its charset into `bodies`.
+    private mutating func finishCapture() {
+        guard let kept = capture else { return }
+        capture = nil
+        base64Carry = []
+        owedLineEnd = []
+        if kept.isHTML {
+            if kept.overflowed {
+                bodies.htmlTooLarge = true
+            } else {
+                bodies.html = Charset.decode(kept.bytes, label: kept.charset).text
+                    .replacingOccurrences(of: "\r\n", with: "\n")
+            }
+        } else {
+            var text = Charset.decode(kept.bytes, label: kept.charset).text.replacingOccurrences(of: "\r\n", with: "\n")
+            if kept.overflowed { text += "\n[…] The rest of this text is in the original message (original.eml)." }
+            bodies.text = text
+        }
     }
 
     /// Removes every file made.

@@ -11,4 +11,7 @@ public struct OpenedMessage: Sendable {
     public var recipient: String
     /// The locale the sender chose.
     public var locale: String
+    /// The inline images the HTML body refers to (`cid:`), within `InlineImage.maximumTotal`;
+    /// empty for a message without HTML.
+    public var inlineImages: [InlineImage] = []
 }

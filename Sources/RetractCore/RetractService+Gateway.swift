@@ -113,11 +113,13 @@ extension RetractService {
         let size = try Self.fileSize(source)
         let sealsOriginal = !sealedRecipients.isEmpty
         // Each attachment of the original also becomes a part of its own, for the reader.
-        let extracted =
+        // The same pass keeps the text and HTML bodies, decoded from their charsets, for the reader.
+        let extraction =
             sealsOriginal
-            ? AttachmentExtractor.extract(
+            ? AttachmentExtractor.extractWithBodies(
                 from: source, into: source.deletingLastPathComponent(), limit: max(0, configuration.maxAttachments - 1))
-            : []
+            : AttachmentExtractor.Extraction()
+        let extracted = extraction.parts
         defer { for part in extracted { try? FileManager.default.removeItem(at: part.url) } }
         var newGrants: [NewGrant] = []
         var sealed: [(address: String, link: String)] = []
@@ -182,7 +184,8 @@ extension RetractService {
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
             maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
             origin: Self.gatewayOrigin)
-        let body = headers.textBody.flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
+        let body = (extraction.text ?? headers.textBody).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
+        let html = extraction.htmlTooLarge ? nil : (extraction.html ?? headers.htmlBody)
         do {
             try vault.storeSealedMessage(
                 message, grants: newGrants, mail: passMail, manageLinkHashes: manageLink.map { [$0.hash] } ?? []
@@ -206,13 +209,15 @@ extension RetractService {
                     let partSize = try AttachmentSealer.seal(
                         file: part.url, dataKey: dataKey, messageID: messageID, partIndex: index, into: writer)
                     infos.append(
-                        AttachmentInfo(index: index, name: part.name, size: partSize, mediaType: part.mediaType))
+                        AttachmentInfo(
+                            index: index, name: part.name, size: partSize, mediaType: part.mediaType,
+                            contentID: part.contentID))
                 }
                 // Without a sealed recipient the envelope holds no body: the copies went out as they came.
                 let envelope = Envelope(
                     subject: subject, from: sender.address, fromName: sender.displayName, sentAt: createdAt,
                     bodyText: sealsOriginal ? body : "", to: headers.to.map(\.description),
-                    cc: headers.cc.map(\.description), attachments: infos)
+                    cc: headers.cc.map(\.description), attachments: infos, bodyHTML: sealsOriginal ? html : nil)
                 try AttachmentSealer.seal(
                     bytes: try envelope.encoded(), dataKey: dataKey, messageID: messageID, partIndex: 0, into: writer)
             }

@@ -61,7 +61,29 @@ extension RetractService {
         guard counted else { throw .viewsExhausted }
         return OpenedMessage(
             messageID: lookup.message.id, envelope: envelope, recipient: lookup.grant.recipient,
-            locale: lookup.message.locale)
+            locale: lookup.message.locale,
+            inlineImages: await inlineImages(of: envelope, messageID: messageID, dataKey: dataKey))
+    }
+
+    /// The image parts the envelope's HTML body names by `cid:`, opened as part of this view
+    /// (they count as nothing more), each within `InlineImage.maximumSize` and all within
+    /// `InlineImage.maximumTotal`; a part that does not open is left out (the reader shows a placeholder).
+    func inlineImages(of envelope: Envelope, messageID: MessageID, dataKey: DataKey) async -> [InlineImage] {
+        guard let html = envelope.bodyHTML, html.range(of: "cid:", options: .caseInsensitive) != nil else { return [] }
+        var images: [InlineImage] = []
+        var total = 0
+        for info in envelope.attachments {
+            guard let contentID = info.contentID, InlineImage.mediaTypes.contains(info.mediaType.lowercased()),
+                info.size <= Int64(InlineImage.maximumSize), total + Int(info.size) <= InlineImage.maximumTotal,
+                html.contains(contentID) || html.contains(contentID.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? contentID),
+                let part = try? await vault.sealedPart(messageID: messageID.description, index: info.index),
+                let bytes = try? await openPart(messageID: messageID, dataKey: dataKey, part: part),
+                bytes.count <= InlineImage.maximumSize
+            else { continue }
+            total += bytes.count
+            images.append(InlineImage(contentID: contentID, mediaType: info.mediaType.lowercased(), bytes: bytes))
+        }
+        return images
     }
 
     /// Starts decrypting attachment `index` (1-based) for a recipient, counting it like an
@@ -248,7 +270,19 @@ extension RetractService {
         }
         guard let part = stored else { throw .damaged }
         do {
-            let opener = try PartOpener(dataKey: dataKey, messageID: messageID, partIndex: 0, header: [UInt8](part.header))
+            return try Envelope.decode(try await openPart(messageID: messageID, dataKey: dataKey, part: part))
+        } catch {
+            throw .damaged
+        }
+    }
+
+    /// Decrypts a whole sealed part in memory, chunk by chunk (the envelope, an inline image).
+    private func openPart(messageID: MessageID, dataKey: DataKey, part: SealedPartRecord) async throws(OpenFailure)
+        -> [UInt8]
+    {
+        do {
+            let opener = try PartOpener(
+                dataKey: dataKey, messageID: messageID, partIndex: UInt32(part.partIndex), header: [UInt8](part.header))
             let input = try vault.openSealedPart(part)
             let batch = BatchBuffer()
             var plaintext: [UInt8] = []
@@ -267,7 +301,7 @@ extension RetractService {
                 first = range.upperBound
             }
             try opener.finish()
-            return try Envelope.decode(plaintext)
+            return plaintext
         } catch {
             throw .damaged
         }

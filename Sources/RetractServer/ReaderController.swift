@@ -253,7 +253,34 @@ struct ReaderController<Context: RequestContext>: Sendable {
         ]
         if !envelope.to.isEmpty { values["to"] = envelope.to.joined(separator: ", ") }
         if !envelope.cc.isEmpty { values["cc"] = envelope.cc.joined(separator: ", ") }
-        return pages.page("message", locale: locale, title: envelope.subject, values: values)
+        // A received mail: part 1 is the whole original, offered under its own label.
+        if let original = envelope.attachments.first(where: {
+            $0.index == 1 && $0.name == RetractService.originalMessageName && $0.mediaType == "message/rfc822"
+        }) {
+            values["original"] = ["index": original.index, "size": Self.displaySize(original.size)]
+            values["attachments"] = attachments.filter { ($0["index"] as? Int) != original.index }
+            values["hasAttachments"] = envelope.attachments.count > 1
+            values["token"] = token.base64url
+            values["key"] = key.base64url
+        }
+        guard let html = envelope.bodyHTML else {
+            return pages.page("message", locale: locale, title: envelope.subject, values: values)
+        }
+        let frame = MailFrame(html: html, inlineImages: opened.inlineImages)
+        values["hasHTML"] = true
+        values["frameDocument"] = frame.escapedDocument
+        let t = PageStrings.table(locale)
+        if frame.result.remoteImagesBlocked > 0 {
+            values["remoteBlocked"] = t["remote_images_blocked"]!.replacingOccurrences(
+                of: "{count}", with: String(frame.result.remoteImagesBlocked))
+        }
+        if frame.result.inlineImagesMissing > 0 {
+            values["inlineMissing"] = t["inline_images_missing"]!.replacingOccurrences(
+                of: "{count}", with: String(frame.result.inlineImagesMissing))
+        }
+        var response = pages.page("message", locale: locale, title: envelope.subject, values: values)
+        response.headers[SecurityHeadersMiddleware<Context>.mailFrameNonceField] = frame.nonce
+        return response
     }
 
     private func failure(

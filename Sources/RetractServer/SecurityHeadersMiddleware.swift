@@ -1,11 +1,15 @@
 import Hummingbird
 import Logging
+import HTTPTypes
+import Sodium
 
 /// Puts the security headers on every response — errors included — and turns any error
 /// that is not an `HTTPResponseError` into a bare 500 with no detail.
 ///
 /// The CSP allows only this origin's own scripts and styles, no inline code, no framing,
-/// and forms that post back to this origin. When the public URL is https, every response
+/// and forms that post back to this origin. The one exception is the reader's page of a
+/// mail with an HTML body (`mailPageContentSecurityPolicy`), which asks for it through an
+/// internal field this middleware removes. When the public URL is https, every response
 /// also carries `Strict-Transport-Security`, so a browser that has seen the service once
 /// never again sends a link key or a session cookie over plain http (a network attacker's
 /// downgrade); it names no subdomains, because the operator's other hosts are not ours.
@@ -26,6 +30,20 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     }
 
+    /// The internal field by which the reader asks for `mailPageContentSecurityPolicy`
+    /// with its nonce; removed here, never sent.
+    static var mailFrameNonceField: HTTPField.Name { HTTPField.Name("X-Retract-Mail-Frame-Nonce")! }
+
+    /// The CSP of a page that shows a mail's HTML in a sandboxed `srcdoc` frame: the strict
+    /// policy, plus what the frame's document (which inherits it) needs for the sender's
+    /// styles and inline images: `<style>` elements that carry this response's nonce (the
+    /// sanitiser puts it on the mail's), style attributes, and `data:` images. Scripts,
+    /// frames from anywhere, connections and forms stay as strict as on every other page.
+    static func mailPageContentSecurityPolicy(nonce: String) -> String {
+        "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-\(nonce)'; style-src-attr 'unsafe-inline'; "
+            + "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
@@ -38,7 +56,15 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(type(of: error))"])
             response = Self.internalError()
         }
-        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        // Only the reader's HTML-mail page asks for the frame's policy, with a nonce of base64url characters.
+        if let nonce = response.headers[Self.mailFrameNonceField] {
+            response.headers[Self.mailFrameNonceField] = nil
+            let valid = (16...64).contains(nonce.utf8.count) && nonce.utf8.allSatisfy(Base64URL.isAlphabet)
+            response.headers[.contentSecurityPolicy] =
+                valid ? Self.mailPageContentSecurityPolicy(nonce: nonce) : Self.contentSecurityPolicy
+        } else {
+            response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        }
         response.headers[.referrerPolicy] = "no-referrer"
         response.headers[.cacheControl] = "no-store"
         response.headers[.xContentTypeOptions] = "nosniff"

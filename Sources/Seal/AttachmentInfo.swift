@@ -8,13 +8,17 @@ public struct AttachmentInfo: Codable, Sendable, Equatable {
     public var size: Int64
     /// The media type, e.g. `application/pdf`.
     public var mediaType: String
+    /// The MIME part's `Content-ID` without angle brackets, when it had one: the HTML body
+    /// refers to inline images as `cid:` this. Absent from older envelopes and omitted when nil.
+    public var contentID: String?
 
     /// Describes one attachment.
-    public init(index: Int, name: String, size: Int64, mediaType: String) {
+    public init(index: Int, name: String, size: Int64, mediaType: String, contentID: String? = nil) {
         self.index = index
         self.name = name
         self.size = size
         self.mediaType = mediaType
+        self.contentID = contentID
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -22,5 +26,6 @@ public struct AttachmentInfo: Codable, Sendable, Equatable {
         case name
         case size
         case mediaType = "media_type"
+        case contentID = "content_id"
     }
 }

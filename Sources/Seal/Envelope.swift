@@ -17,6 +17,11 @@ public struct Envelope: Codable, Sendable, Equatable {
     }
     /// The plain-text body.
     public var bodyText: String
+    /// The HTML body as the sender's mail program wrote it (UTF-8, not sanitised), when the
+    /// message had one: only mail the SMTP gateway received has it. The reader sanitises it
+    /// and shows it in a sandboxed frame; absent from older envelopes, and left out of the
+    /// JSON when nil, so their bytes are unchanged.
+    public var bodyHTML: String?
     /// Visible To recipients.
     public var to: [String]
     /// Visible Cc recipients.
@@ -33,7 +38,8 @@ public struct Envelope: Codable, Sendable, Equatable {
         bodyText: String,
         to: [String] = [],
         cc: [String] = [],
-        attachments: [AttachmentInfo] = []
+        attachments: [AttachmentInfo] = [],
+        bodyHTML: String? = nil
     ) {
         self.subject = subject
         self.from = from
@@ -43,6 +49,7 @@ public struct Envelope: Codable, Sendable, Equatable {
         self.to = to
         self.cc = cc
         self.attachments = attachments
+        self.bodyHTML = bodyHTML
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -51,6 +58,7 @@ public struct Envelope: Codable, Sendable, Equatable {
         case fromName = "from_name"
         case sentAt = "sent_at"
         case bodyText = "body_text"
+        case bodyHTML = "body_html"
         case to
         case cc
         case attachments
