@@ -36,7 +36,7 @@ def free_port():
 class Server:
     """A running `retract serve` with its own directories and the admin's credentials."""
 
-    def __init__(self, root):
+    def __init__(self, root, smtp=False):
         self.root = pathlib.Path(root)
         self.data = self.root / "data"
         self.keys = self.root / "keys"
@@ -58,13 +58,18 @@ class Server:
         self.password = self._credential(init.stdout, "password")
         self.token = self._credential(init.stdout, "token")
         self.log = open(self.root / "serve.log", "wb")
-        self.process = subprocess.Popen(
-            [str(RETRACT), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        # With smtp, the gateway listens too (`--smtp-listen`); loopback clients may relay.
+        self.smtp_port = free_port() if smtp else None
+        command = [str(RETRACT), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if smtp:
+            command += ["--smtp-listen", f"127.0.0.1:{self.smtp_port}"]
+        self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                if smtp:
+                    socket.create_connection(("127.0.0.1", self.smtp_port), timeout=0.2).close()
                 return
             except OSError:
                 if self.process.poll() is not None:
@@ -144,11 +149,23 @@ def server():
 
 
 @pytest.fixture
+def gateway_server():
+    """A `retract serve` with the SMTP gateway on a loopback port of its own."""
+    if not RETRACT.exists():
+        pytest.fail(f"{RETRACT} is missing: build it first (`swift build --product retract`)")
+    root = tempfile.mkdtemp(prefix="retract-browser-")
+    srv = Server(root, smtp=True)
+    yield srv
+    srv.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
 def browser(request):
     """Opens Chromium windows on demand; each is a separate profile (a separate context)."""
     drivers = []
 
-    def open_window(language="en-US", width=1280, height=900, phone=False):
+    def open_window(language="en-US", width=1280, height=900, phone=False, network_log=False):
         options = webdriver.ChromeOptions()
         if phone:
             # Desktop Chromium will not make a window this narrow; emulate the device instead.
@@ -159,7 +176,8 @@ def browser(request):
                      f"--window-size={width},{height}", f"--lang={language}"):
             options.add_argument(flag)
         options.add_experimental_option("prefs", {"intl.accept_languages": language})
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # network_log adds the DevTools performance log (every request the page made).
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", **({"performance": "ALL"} if network_log else {})})
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
         driver.implicitly_wait(0)
         drivers.append(driver)
