@@ -1,3 +1,5 @@
+import Foundation
+
 /// An allow-list sanitiser for the HTML body of a received mail: it keeps the sender's
 /// layout and styles and drops everything that runs, submits, navigates or loads.
 ///
@@ -250,6 +252,54 @@ public struct HTMLSanitizer: Sendable {
         }
         state.inlineMissing += 1
         return nil
+    }
+
+    /// The text of an HTML body, for mail that has no text/plain part: what a reader sees,
+    /// with block elements and `<br>` as line breaks, scripts, styles and other dropped
+    /// content left out, blank runs collapsed; at most `maximumInput` bytes read.
+    public static func plainText(_ html: String) -> String {
+        let blocks: Set<String> = [
+            "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr",
+            "section", "article", "header", "footer", "ul", "ol", "dl", "dt", "dd",
+        ]
+        var tokenizer = HTMLTokenizer(Array(html.utf8.prefix(maximumInput)))
+        var text: [UInt8] = []
+        var skipping: (name: String, depth: Int)?
+        func newline() {
+            while text.last == 0x20 { text.removeLast() }
+            if text.last != 0x0A { text.append(0x0A) }
+        }
+        while let token = tokenizer.next() {
+            if let current = skipping {
+                if case .startTag(let name, _, _) = token, name == current.name { skipping = (name, current.depth + 1) }
+                if case .endTag(let name) = token, name == current.name {
+                    skipping = current.depth <= 1 ? nil : (name, current.depth - 1)
+                }
+                continue
+            }
+            switch token {
+            case .text(let bytes):
+                for byte in bytes {
+                    let blank = byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+                    if blank {
+                        if let last = text.last, last != 0x20, last != 0x0A { text.append(0x20) }
+                    } else {
+                        text.append(byte)
+                    }
+                }
+            case .startTag(let name, _, let selfClosing):
+                if name == "style" || (droppedWithContent.contains(name) && !voidElements.contains(name) && !selfClosing) {
+                    skipping = (name, 1)
+                } else if blocks.contains(name) {
+                    newline()
+                }
+            case .endTag(let name):
+                if blocks.contains(name) { newline() }
+            }
+        }
+        var result = String(decoding: text, as: UTF8.self)
+        while result.contains("\n\n\n") { result = result.replacingOccurrences(of: "\n\n\n", with: "\n\n") }
+        return result.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A value escaped for a double-quoted attribute (`&`, `<`, `>`, `"` as references).

@@ -184,8 +184,11 @@ extension RetractService {
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
             maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
             origin: Self.gatewayOrigin)
-        let body = (extraction.text ?? headers.textBody).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         let html = extraction.htmlTooLarge ? nil : (extraction.html ?? headers.htmlBody)
+        // Without a text part, the HTML's text is the plain-text view (and the API's body_text).
+        let body =
+            (extraction.text ?? headers.textBody).flatMap { $0.isEmpty ? nil : $0 }
+            ?? html.map(HTMLSanitizer.plainText).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeSealedMessage(
                 message, grants: newGrants, mail: passMail, manageLinkHashes: manageLink.map { [$0.hash] } ?? []

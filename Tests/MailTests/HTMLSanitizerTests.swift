@@ -234,4 +234,12 @@ struct HTMLSanitizerTests {
             assertHarmless(clean(soup).html, soup)
         }
     }
+
+    @Test("an HTML-only mail gets a plain-text rendition: blocks as lines, no script or style text")
+    func plainText() {
+        let text = HTMLSanitizer.plainText(
+            "<html><head><style>p{color:red}</style><title>T</title></head><body><p>Hello   <b>Bob</b>,</p>"
+                + "<script>alert(1)</script><div>line two<br>line three</div><ul><li>a</li><li>b</li></ul></body></html>")
+        #expect(text == "Hello Bob,\nline two\nline three\na\nb")
+    }
 }

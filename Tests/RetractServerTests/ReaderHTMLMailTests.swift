@@ -198,4 +198,14 @@ struct ReaderHTMLMailTests {
             }
         }
     }
+
+    @Test("an HTML-only mail's plain-text view is the HTML's text")
+    func htmlOnly() async throws {
+        let received = try await receive(
+            "From: alice@corp.test\r\nTo: bob@partner.test\r\nSubject: h\r\nContent-Type: text/html; charset=windows-1252\r\n"
+                + "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>=93Hi=94 Bob</p><script>x()</script><p>Second</p>\r\n")
+        let (_, page, _) = try await openPage(received)
+        #expect(page.contains("<pre id=\"body\" class=\"body\">“Hi” Bob\nSecond</pre>"))
+        #expect(try frameDocument(page).contains("<p>“Hi” Bob</p><p>Second</p>"))
+    }
 }
