@@ -12,7 +12,7 @@ SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix
 PYTHON ?= python3
 # The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk.
-BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light
+BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix
 BIN := .build/debug/retract
 
 .PHONY: all deps test-deps bench-deps install-packages build run test bench vectors clean

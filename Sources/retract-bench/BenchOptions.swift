@@ -42,6 +42,14 @@ struct BenchOptions {
     var httpThreads = 2
     /// Leave out the HTTP figure.
     var skipHTTP = false
+    /// 2 KiB messages per gateway run (issue 12): through Postfix, and to the SMTP server directly.
+    var gatewayMails = 1_000
+    /// Alternating rounds of the gateway runs; the best of each is kept.
+    var gatewayRounds = 2
+    /// MiB of the one large message whose peak memory is judged.
+    var gatewayLargeMiB = 100
+    /// Leave out the gateway figures.
+    var skipGateway = false
 
     static let usage = """
         usage: retract-bench [--size-mib N] [--memory-sizes-mib N,N…] [--runs N] [--retract PATH]
@@ -51,6 +59,8 @@ struct BenchOptions {
                              [--skip-throughput]
                              [--http-seconds N] [--http-rounds N] [--http-connections N]
                              [--http-threads N] [--skip-http]
+                             [--gateway-mails N] [--gateway-rounds N] [--gateway-large-mib N]
+                             [--skip-gateway] [--only NAME]
 
         Measures, in one run: raw libsodium secretstream push/pull (the baseline), Retract's
         seal and open of one attachment (crypto path and full RetractService path), and the
@@ -59,7 +69,11 @@ struct BenchOptions {
         SMTP to a local aiosmtpd sink against Python's smtplib (issue 4; needs /usr/bin/python3
         with aiosmtpd, Tests/Support/smtp_sink.py and scripts/bench_smtplib.py), and wrk against
         `retract serve` (GET /m/{token}, POST /m/{token}/open of a 2 KiB message) beside nginx
-        serving a static 2 KiB file (issue 5; needs Debian's wrk and nginx-light).
+        serving a static 2 KiB file (issue 5; needs Debian's wrk and nginx-light), and the SMTP
+        gateway (issue 12): 2 KiB messages through a private Postfix with and without Retract as
+        its content filter, Retract's SMTP server against an aiosmtpd sink fed by the same
+        client, and the peak memory of `retract serve` for one 100 MiB message (needs Debian's
+        postfix, run as root, and scripts/bench_count_sink.py).
         Prints a table and a Markdown block for docs/performance.md. Needs a release build of
         both executables (swift build takes one --product; the last one wins):
           swift build -c release --product retract && swift build -c release --product retract-bench
@@ -84,6 +98,12 @@ struct BenchOptions {
           --http-connections N    wrk -c (default 32)
           --http-threads N        wrk -t (default 2)
           --skip-http             leave out the HTTP figure
+          --gateway-mails N       2 KiB messages per gateway run (default 1000)
+          --gateway-rounds N      alternating gateway rounds, best kept (default 2)
+          --gateway-large-mib N   size of the large gateway message (default 100)
+          --skip-gateway          leave out the gateway figures
+          --only NAME             measure only NAME: throughput, memory, revoke, smtp, http or
+                                  gateway (e.g. --only gateway)
         """
 
     /// Parses `arguments` (without the program name).
@@ -128,6 +148,22 @@ struct BenchOptions {
             case "--http-connections": httpConnections = try positive(option)
             case "--http-threads": httpThreads = try positive(option)
             case "--skip-http": skipHTTP = true
+            case "--gateway-mails": gatewayMails = try positive(option)
+            case "--gateway-rounds": gatewayRounds = try positive(option)
+            case "--gateway-large-mib": gatewayLargeMiB = try positive(option)
+            case "--skip-gateway": skipGateway = true
+            case "--only":
+                let name = try value(option)
+                let names = ["throughput", "memory", "revoke", "smtp", "http", "gateway"]
+                guard names.contains(name) else {
+                    throw BenchError("--only takes one of \(names.joined(separator: ", ")), not \(name)")
+                }
+                skipThroughput = name != "throughput"
+                skipMemory = name != "memory"
+                skipRevoke = name != "revoke"
+                skipSMTP = name != "smtp"
+                skipHTTP = name != "http"
+                skipGateway = name != "gateway"
             case "--help", "-h":
                 print(Self.usage)
                 exit(0)

@@ -31,6 +31,8 @@ struct BenchReport {
     var smtp: SMTPBench.Result?
     /// Issue 5: wrk against `retract serve` and nginx; nil with --skip-http.
     var http: HTTPBench.Result?
+    /// Issue 12: the SMTP gateway; nil with --skip-gateway.
+    var gateway: GatewayBench.Result? = nil
     var totalSeconds: Double = 0
 
     /// Revocation must commit, checkpoint and queue its notices within this many seconds.
@@ -110,6 +112,7 @@ struct BenchReport {
             return row.figure.ratio(to: baseline) >= Self.throughputGoal
         } && memory.allSatisfy { $0.sendPeakKiB < Self.memoryGoalKiB && $0.servePeakKiB < Self.memoryGoalKiB }
             && revokePasses != false && refusalPasses != false && smtpPasses != false && http?.passes != false
+            && gateway?.passes != false
     }
 
     // MARK: - Terminal
@@ -163,7 +166,7 @@ struct BenchReport {
             lines.append(download)
             if let note = floorNote { lines.append("  " + note) }
         }
-        lines += revokeText + smtpText + (http?.text ?? [])
+        lines += revokeText + smtpText + (http?.text ?? []) + (gateway?.text ?? [])
         lines.append("")
         lines.append("Overall: \(passes ? "PASS" : "FAIL") (total \(String(format: "%.0f", totalSeconds)) s)")
         return lines.joined(separator: "\n")
@@ -192,6 +195,7 @@ struct BenchReport {
         var lines: [String] = []
         let skipped =
             options.skipThroughput || options.skipMemory || options.skipRevoke || options.skipSMTP || options.skipHTTP
+            || options.skipGateway
         lines.append(
             "Measured \(machine.date) at commit \(machine.commit) with \(skipped ? "a partial run" : "`make bench`")")
         lines.append(
@@ -264,7 +268,7 @@ struct BenchReport {
             lines.append("")
             lines.append(note)
         }
-        lines += revokeMarkdown + smtpMarkdown + (http?.markdown ?? [])
+        lines += revokeMarkdown + smtpMarkdown + (http?.markdown ?? []) + (gateway?.markdown ?? [])
         lines.append("")
         lines.append(
             "Overall: **\(passes ? "PASS" : "FAIL")**; the benchmark took \(String(format: "%.0f", totalSeconds)) s.")
@@ -309,6 +313,13 @@ extension BenchReport {
         }
         if options.skipSMTP { parts.append("--skip-smtp") }
         if options.skipHTTP { parts.append("--skip-http") }
+        if options.skipGateway {
+            parts.append("--skip-gateway")
+        } else {
+            parts.append(
+                "--gateway-mails \(options.gatewayMails) --gateway-rounds \(options.gatewayRounds) "
+                    + "--gateway-large-mib \(options.gatewayLargeMiB)")
+        }
         return parts.joined(separator: " ")
     }
 

@@ -40,7 +40,8 @@ struct RetractBench {
     }
 
     static func run(_ options: BenchOptions) async throws {
-        let retract = try options.skipMemory && options.skipHTTP ? "" : retractExecutable(options)
+        let retract =
+            try options.skipMemory && options.skipHTTP && options.skipGateway ? "" : retractExecutable(options)
         if !options.skipHTTP { _ = try HTTPBench.tools() }
         let launcher = ownExecutable()
         let scratch = try makeScratchDirectory(in: options.workDirectory)
@@ -58,6 +59,10 @@ struct RetractBench {
                 sink: try SMTPBench.locate("Tests/Support/smtp_sink.py"),
                 baseline: try SMTPBench.locate("scripts/bench_smtplib.py")
             )
+        let gatewaySink = options.skipGateway ? nil : try SMTPBench.locate("scripts/bench_count_sink.py")
+        if !options.skipGateway, let missing = GatewayBench.missingTools() {
+            throw BenchError("the gateway figures need \(missing); install them or use --skip-gateway")
+        }
         let pattern = PatternFile()
         let size = Int64(options.sizeMiB) << 20
         let attachment = scratch.appendingPathComponent("attachment-\(options.sizeMiB)MiB.bin")
@@ -136,12 +141,20 @@ struct RetractBench {
             ).run()
         }
 
+        var gateway: GatewayBench.Result?
+        if let gatewaySink {
+            gateway = try GatewayBench(
+                retract: retract, mails: options.gatewayMails, rounds: options.gatewayRounds,
+                largeMiB: options.gatewayLargeMiB, workDirectory: scratch, sinkScript: gatewaySink
+            ).run()
+        }
+
         var report = BenchReport(
             options: options, machine: machine, rawPush: figure("push"), rawPull: figure("pull"),
             cryptoSeal: figure("seal"), cryptoOpen: figure("open"), serviceSeal: figure("send"),
             serviceOpen: figure("download"), footprint: footprint, diskWrite: figure("disk"),
             vaultWrite: figure("vaultWrite"), vaultRead: figure("vaultRead"), memory: memory, revoke: revoke,
-            smtp: smtp, http: http)
+            smtp: smtp, http: http, gateway: gateway)
         report.totalSeconds = Stopwatch.seconds(clock.now - start)
         print(report.text)
         print("")

@@ -276,7 +276,7 @@ struct SMTPBench {
     }
 
     /// The port the sink prints on its first line.
-    private static func waitForPort(_ path: String, sink: ChildProcess) throws -> Int {
+    static func waitForPort(_ path: String, sink: ChildProcess) throws -> Int {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n"),
