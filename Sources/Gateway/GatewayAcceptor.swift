@@ -34,7 +34,19 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
     }
 
     /// Takes a complete message; returns only when it is committed (or refused).
+    ///
+    /// Envelope recipients that are recall addresses (replies to receipts) are acted on
+    /// first (`RetractService.handleRevokeReply`) and never relayed; the others, if any, are
+    /// handled as mail to pass or seal.
     public func accept(_ message: SMTPReceivedMessage) async -> SMTPAcceptance {
+        var message = message
+        let domain = service.configuration.effectiveRecallDomain
+        let replies = message.recipients.filter { RecallAddress.isRecallAddress($0, domain: domain) }
+        if !replies.isEmpty {
+            let answer = await acceptReplies(message, to: replies)
+            message.recipients.removeAll { replies.contains($0) }
+            guard !message.recipients.isEmpty, case .accepted = answer else { return answer }
+        }
         do {
             let receipt = try await commit(message)
             return .accepted("queued as \(receipt.messageID)")
@@ -49,6 +61,40 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
                 return .permanentFailure(error.description)
             }
         }
+    }
+
+    /// Acts on a reply to each recall address: 250 when every one was acted on or ignored
+    /// (automatic mail, no command), 550 for an unknown or retired address, 451 when a
+    /// limit or the vault says later.
+    func acceptReplies(_ message: SMTPReceivedMessage, to addresses: [String]) async -> SMTPAcceptance {
+        var done: [String] = []
+        for address in addresses {
+            let reply = RevokeReply(
+                file: message.file, recallAddress: address, envelopeSender: message.mailFrom,
+                client: message.client.address, authenticatedAs: message.client.authenticatedAs,
+                trustedClient: message.client.trusted)
+            do {
+                switch try await service.handleRevokeReply(reply) {
+                case .revoked(let report, let correctionSent):
+                    done.append("revoked \(report.recipients.count)" + (correctionSent ? " with a correction" : ""))
+                case .ignored(let why):
+                    done.append("nothing done: \(why)")
+                case .unknownAddress:
+                    return .unknownRecipient("unknown or retired recall address; nothing was revoked")
+                case .limited(let retryAfter):
+                    return .temporaryFailure("too many replies; try again in \(retryAfter) seconds")
+                }
+            } catch {
+                logger.notice("a reply to a recall address failed", metadata: ["error": "\(error.description)"])
+                switch error.code {
+                case .storage, .attachmentUnreadable, .keys:
+                    return .temporaryFailure("cannot act on the reply now; try again later")
+                default:
+                    return .permanentFailure(error.description)
+                }
+            }
+        }
+        return .accepted(done.joined(separator: "; "))
     }
 
     /// Checks AUTH credentials (a sender's web password or API token) with the sign-in

@@ -19,6 +19,8 @@ public struct GatewayReceiptDetails: Sendable {
     public var directRecipients: [String]
     /// The sender's manage link (opens the message's page without a password); a secret.
     public var manageLink: String?
+    /// The receipt's `Reply-To`: the recall address a reply to which revokes (a secret).
+    public var recallAddress: MailAddress?
     /// The original's Message-ID, so the receipt threads under the sender's sent mail.
     public var originalMessageID: String?
     /// The language of the receipt.
@@ -30,6 +32,7 @@ public struct GatewayReceiptDetails: Sendable {
     public init(
         serviceAddress: MailAddress, sender: MailAddress, subject: String, sentAt: Date, vaultMessageID: String,
         linkRecipients: [String], directRecipients: [String], manageLink: String? = nil,
+        recallAddress: MailAddress? = nil,
         originalMessageID: String? = nil,
         locale: MailLocale = .en, messageID: String? = nil
     ) {
@@ -41,6 +44,7 @@ public struct GatewayReceiptDetails: Sendable {
         self.linkRecipients = linkRecipients
         self.directRecipients = directRecipients
         self.manageLink = manageLink
+        self.recallAddress = recallAddress
         self.originalMessageID = originalMessageID
         self.locale = locale
         self.messageID = messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)

@@ -4,7 +4,7 @@ import Mail
 extension RetractConfiguration {
     /// Applies the SMTP gateway's settings from environment-style values (`RETRACT_SEAL`,
     /// `RETRACT_SEAL_TAG`, `RETRACT_INTERNAL_DOMAINS`, `RETRACT_RECEIPTS`,
-    /// `RETRACT_RECALL_PREFIXES`, `RETRACT_RECALL_WINDOW`); an unset or empty
+    /// `RETRACT_RECALL_PREFIXES`, `RETRACT_RECALL_WINDOW`, `RETRACT_RECALL_DOMAIN`); an unset or empty
     /// value keeps the default, an unacceptable one throws naming the variable.
     public mutating func applyGatewaySettings(_ value: (String) -> String?) throws(RetractError) {
         if let text = value("RETRACT_INTERNAL_DOMAINS") {
@@ -39,6 +39,12 @@ extension RetractConfiguration {
         }
         if let text = value("RETRACT_RECALL_WINDOW") {
             recallWindow = try DurationText.seconds(text, option: "RETRACT_RECALL_WINDOW", bounds: .expiry)
+        }
+        if let text = value("RETRACT_RECALL_DOMAIN") {
+            guard !text.contains(","), let domain = (try? Self.internalDomains(text))?.first else {
+                throw .invalidInput("RETRACT_RECALL_DOMAIN \(text.debugDescription) must be one domain, like retract.corp.example")
+            }
+            recallDomain = domain
         }
         if let text = value("RETRACT_RECEIPTS") {
             switch text.trimmingCharacters(in: .whitespaces).lowercased() {

@@ -66,6 +66,14 @@ public struct RetractConfiguration: Sendable {
     /// How far back a native recall request looks for the message it means
     /// (`RETRACT_RECALL_WINDOW`, default 30 days).
     public var recallWindow: TimeInterval = 30 * 86_400
+    /// The domain of the recall addresses in gateway receipts (`RETRACT_RECALL_DOMAIN`); nil
+    /// means the domain of the service address (`RETRACT_FROM`).
+    public var recallDomain: String?
+
+    /// The recall domain in force: `recallDomain`, or the service address's domain.
+    public var effectiveRecallDomain: String {
+        (recallDomain ?? serviceAddress.split(separator: "@").last.map(String.init) ?? "localhost").lowercased()
+    }
 
     /// The embedded defaults, relative to the current directory.
     public init(

@@ -162,6 +162,8 @@ extension RetractService {
         // The receipt carries the sender's manage link; the vault keeps only its hash.
         let manageLink =
             sealsOriginal && configuration.gatewayReceipts ? ManageLink.make(publicBase: configuration.publicURL) : nil
+        // Its Reply-To is the recall address: a reply to it revokes (revoke by reply).
+        let recallAddress = manageLink.map { _ in RecallAddress.make(domain: configuration.effectiveRecallDomain) }
         if let manageLink {
             let receipt = try wrapMailError {
                 try templates.gatewayReceipt(
@@ -169,6 +171,7 @@ extension RetractService {
                         serviceAddress: serviceAddress, sender: sender, subject: subject, sentAt: createdAt,
                         vaultMessageID: messageID.description, linkRecipients: sealed.map(\.address),
                         directRecipients: passRecipients, manageLink: manageLink.url,
+                        recallAddress: try recallAddress.map { try MailAddress(address: $0.address, displayName: "Retract") },
                         originalMessageID: headers.messageID))
             }
             passMail.append(
@@ -191,7 +194,9 @@ extension RetractService {
             ?? html.map(HTMLSanitizer.plainText).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeSealedMessage(
-                message, grants: newGrants, mail: passMail, manageLinkHashes: manageLink.map { [$0.hash] } ?? []
+                message, grants: newGrants, mail: passMail,
+                capabilities: (manageLink.map { [($0.hash, .manage)] } ?? [])
+                    + (recallAddress.map { [($0.hash, .reply)] } ?? [])
             ) { writer in
                 if let passCopy {
                     try Self.sealPassThroughCopy(passCopy, file: source, size: size, messageID: messageID, into: writer)

@@ -37,6 +37,8 @@ public struct SMTPClientInfo: Sendable, Equatable {
     public var heloName: String
     /// The sender account the session authenticated as (AUTH), nil without AUTH.
     public var authenticatedAs: String?
+    /// Whether the client is in the trusted networks (the organisation's MTA).
+    public var trusted: Bool
     /// Whether the session runs over TLS (STARTTLS).
     public var tls: Bool
     /// XFORWARD attributes a trusted client (Postfix's content filter) passed, by upper-case
@@ -46,8 +48,9 @@ public struct SMTPClientInfo: Sendable, Equatable {
     /// A client description.
     public init(
         address: String, heloName: String, authenticatedAs: String? = nil, tls: Bool = false,
-        forwarded: [String: String] = [:]
+        forwarded: [String: String] = [:], trusted: Bool = false
     ) {
+        self.trusted = trusted
         self.address = address
         self.heloName = heloName
         self.authenticatedAs = authenticatedAs
@@ -64,6 +67,8 @@ public enum SMTPAcceptance: Sendable, Equatable {
     case temporaryFailure(String)
     /// Never (no such sender, refused by policy): `554 5.7.1 <text>` or the given code.
     case permanentFailure(String)
+    /// No such mailbox here (an unknown or retired recall address): `550 5.1.1 <text>`.
+    case unknownRecipient(String)
 }
 
 /// Where the SMTP server hands what it receives, and asks who may relay; implemented by

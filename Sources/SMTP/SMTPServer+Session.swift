@@ -11,7 +11,7 @@ extension SMTPServer {
             maximumRecipients: self.configuration.maximumRecipients, tlsAvailable: self.tlsContext != nil,
             authenticationAvailable: self.configuration.authenticationEnabled, clientAddress: peer,
             clientTrusted: self.configuration.trustedNetworks.contains { $0.contains(peer) },
-            clientLoopback: SMTPNetwork.isLoopback(peer))
+            clientLoopback: SMTPNetwork.isLoopback(peer), localRecipient: self.configuration.localRecipient)
         var machine = SMTPServerStateMachine(settings: settings)
         var spool: SMTPContentSpool?
         var stored: (file: URL, size: Int64)?

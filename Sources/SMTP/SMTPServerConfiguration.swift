@@ -32,6 +32,10 @@ public struct SMTPServerConfiguration: Sendable {
     public var authenticationEnabled: Bool
     /// The certificate for STARTTLS; nil: no STARTTLS.
     public var tls: TLS?
+    /// Recipients this server takes mail for itself, from any client (Retract's recall
+    /// addresses); a client that may not relay can still send to these, and only to these.
+    /// Nil: none, and such a client is refused at MAIL (530).
+    public var localRecipient: (@Sendable (String) -> Bool)?
 
     /// PEM files for STARTTLS.
     public struct TLS: Sendable, Hashable {
@@ -52,8 +56,10 @@ public struct SMTPServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 10025, hostname: String, spoolDirectory: URL,
         maximumMessageSize: Int64 = 50 * 1024 * 1024, maximumRecipients: Int = 100, maximumConnections: Int = 100,
         commandTimeout: Duration = .seconds(300), shutdownGracePeriod: Duration = .seconds(30),
-        trustedNetworks: [SMTPNetwork] = SMTPNetwork.loopback, authenticationEnabled: Bool = true, tls: TLS? = nil
+        trustedNetworks: [SMTPNetwork] = SMTPNetwork.loopback, authenticationEnabled: Bool = true, tls: TLS? = nil,
+        localRecipient: (@Sendable (String) -> Bool)? = nil
     ) {
+        self.localRecipient = localRecipient
         self.host = host
         self.port = port
         self.hostname = hostname

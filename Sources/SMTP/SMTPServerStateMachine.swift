@@ -7,7 +7,9 @@ import Foundation
 ///
 /// A session goes greeting → EHLO/HELO → (STARTTLS → EHLO) → (AUTH) → transactions of MAIL,
 /// RCPT…, DATA, content. Relaying needs a reason: an authenticated session, or a client in
-/// the trusted networks (the local MTA); anyone else is refused at MAIL with 530. Commands
+/// the trusted networks (the local MTA); anyone else is refused at MAIL with 530, or, when
+/// the server takes mail for recipients of its own (`Settings.localRecipient`, Retract's
+/// recall addresses), may send to those and nothing else (554 at RCPT). Commands
 /// are answered strictly in order, so PIPELINING (RFC 2920) needs nothing of its own here.
 struct SMTPServerStateMachine {
     /// What the machine needs to know about the server and the client.
@@ -31,6 +33,9 @@ struct SMTPServerStateMachine {
         var clientTrusted: Bool
         /// Whether the peer is on loopback (AUTH without TLS is allowed there).
         var clientLoopback: Bool
+        /// The recipients the server takes mail for itself from anyone (recall addresses);
+        /// nil for none.
+        var localRecipient: (@Sendable (String) -> Bool)? = nil
     }
 
     /// What a finished transaction hands over.
@@ -88,7 +93,7 @@ struct SMTPServerStateMachine {
     /// A machine for a fresh connection.
     init(settings: Settings) {
         self.settings = settings
-        self.client = SMTPClientInfo(address: settings.clientAddress, heloName: "")
+        self.client = SMTPClientInfo(address: settings.clientAddress, heloName: "", trusted: settings.clientTrusted)
     }
 
     /// Whether AUTH may be used on this connection now (over TLS, or from loopback).
@@ -182,6 +187,8 @@ struct SMTPServerStateMachine {
             return .reply(SMTPServerReply(451, "4.3.0", Self.oneLine(text, or: "Try again later")))
         case .permanentFailure(let text):
             return .reply(SMTPServerReply(554, "5.7.1", Self.oneLine(text, or: "Refused")))
+        case .unknownRecipient(let text):
+            return .reply(SMTPServerReply(550, "5.1.1", Self.oneLine(text, or: "No such recipient")))
         }
     }
 
@@ -252,7 +259,10 @@ struct SMTPServerStateMachine {
                 return self.inTransaction
                     ? Self.badSequence("Nested MAIL command") : Self.badSequence("Send EHLO first")
             }
-            guard self.mayRelay else { return .reply(SMTPServerReply(530, "5.7.0", "Authentication required")) }
+            // A client that may not relay may still write to the server's own recipients.
+            guard self.mayRelay || self.settings.localRecipient != nil else {
+                return .reply(SMTPServerReply(530, "5.7.0", "Authentication required"))
+            }
             if let size = parameters.declaredSize, size > self.settings.maximumMessageSize {
                 return .reply(
                     SMTPServerReply(
@@ -266,6 +276,9 @@ struct SMTPServerStateMachine {
             }
             guard transaction.recipients.count < self.settings.maximumRecipients else {
                 return .reply(SMTPServerReply(452, "4.5.3", "Too many recipients"))
+            }
+            guard self.mayRelay || self.settings.localRecipient?(to) == true else {
+                return .reply(SMTPServerReply(554, "5.7.1", "Relay access denied; authenticate first"))
             }
             transaction.recipients.append(to)
             self.state = .transaction(transaction)

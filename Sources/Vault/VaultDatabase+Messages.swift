@@ -4,7 +4,8 @@ import GRDB
 extension VaultDatabase {
     /// Stores a sealed message, its parts, its grants and their notifications, and `mail`,
     /// further outbox rows (the gateway's pass-through copies and receipt), and the hashes of
-    /// its manage links: either all of it is in the vault afterwards, or none of it.
+    /// its capabilities (manage link, recall address): either all of it is in the vault
+    /// afterwards, or none of it.
     ///
     /// `writeParts` seals and writes the parts through the writer it is given, before and
     /// outside the write transaction, into staging files (fsynced); a thrown error (an
@@ -15,7 +16,8 @@ extension VaultDatabase {
     /// not wait for it.
     @discardableResult
     public func storeSealedMessage(
-        _ message: MessageRecord, grants: [NewGrant], mail: [OutboxMailRecord] = [], manageLinkHashes: [Data] = [],
+        _ message: MessageRecord, grants: [NewGrant], mail: [OutboxMailRecord] = [],
+        capabilities: [(hash: Data, purpose: MessageCapability)] = [],
         writeParts: (SealedPartWriter) throws -> Void
     ) throws -> [GrantRecord] {
         let files = PartFileJournal(store: parts)
@@ -24,10 +26,10 @@ extension VaultDatabase {
             let stored = try writer.write { db in
                 let stored = try Self.insertSealedMessage(message, grants: grants, in: db, files: files) { _ in }
                 for row in mail { try row.insert(db) }
-                for hash in manageLinkHashes {
-                    try db.execute(
-                        sql: "INSERT INTO manage_links (id_hash, message_id, created_at) VALUES (?, ?, ?)",
-                        arguments: [hash, message.id, message.createdAt])
+                for capability in capabilities {
+                    try Self.insertCapability(
+                        capability.hash, purpose: capability.purpose, messageID: message.id, at: message.createdAt,
+                        in: db)
                 }
                 try files.prepareCommit()
                 return stored

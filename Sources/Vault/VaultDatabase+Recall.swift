@@ -24,10 +24,17 @@ extension VaultDatabase {
         try writer.write { db in
             for row in rows { try row.insert(db) }
             for link in manageLinks {
-                try db.execute(
-                    sql: "INSERT INTO manage_links (id_hash, message_id, created_at) VALUES (?, ?, ?)",
-                    arguments: [link.hash, link.messageID, at])
+                try Self.insertCapability(link.hash, purpose: .manage, messageID: link.messageID, at: at, in: db)
             }
         }
+    }
+
+    /// Inserts one capability's hash for a message, inside the caller's transaction.
+    static func insertCapability(
+        _ hash: Data, purpose: MessageCapability, messageID: String, at: Date, in db: Database
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO manage_links (id_hash, message_id, purpose, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [hash, messageID, purpose.rawValue, at])
     }
 }

@@ -201,13 +201,16 @@ extension VaultDatabase {
         }
         migrator.registerMigration("v10-manage-links") { db in
             // A sender's manage links (the gateway receipt's, and those a mail listing several
-            // candidates carries): only the BLAKE2b hash of each capability. A web session
+            // candidates carries) and recall addresses (the receipt's Reply-To): only the
+            // BLAKE2b hash of each capability. A web session
             // begun with one is limited to that message (`message_scope`); NULL for a session
             // begun with the password.
             try db.create(table: "manage_links") { t in
                 t.primaryKey("id_hash", .blob)
                 t.column("message_id", .text).notNull().indexed()
                     .references("messages", column: "id", onDelete: .cascade)
+                // `manage` (opens the page) or `reply` (the receipt's recall address).
+                t.column("purpose", .text).notNull().defaults(to: "manage")
                 t.column("created_at", .datetime).notNull()
             }
             try db.alter(table: "web_sessions") { t in

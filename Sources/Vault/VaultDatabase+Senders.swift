@@ -62,27 +62,26 @@ extension VaultDatabase {
         }
     }
 
-    /// Stores a manage link (its hash) of an existing message.
-    public func insertManageLink(hash: Data, messageID: String, at: Date) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO manage_links (id_hash, message_id, created_at) VALUES (?, ?, ?)",
-                arguments: [hash, messageID, at])
-        }
-    }
-
     /// The message a manage link names and its sender's account, when the link is known, the
     /// message has not expired at `now` and the account still exists; nil otherwise.
     public func manageLink(hash: Data, now: Date) throws -> (messageID: String, sender: SenderRecord)? {
+        try capability(hash: hash, purpose: .manage, now: now)
+    }
+
+    /// The message a capability of `purpose` names and its sender's account, while the
+    /// message lives and the account exists; nil otherwise.
+    public func capability(hash: Data, purpose: MessageCapability, now: Date) throws -> (
+        messageID: String, sender: SenderRecord
+    )? {
         try reader.read { db in
             guard
                 let row = try Row.fetchOne(
                     db,
                     sql: """
                         SELECT m.id, m.sender FROM manage_links l JOIN messages m ON m.id = l.message_id
-                        WHERE l.id_hash = ? AND (m.expires_at IS NULL OR m.expires_at > ?)
+                        WHERE l.id_hash = ? AND l.purpose = ? AND (m.expires_at IS NULL OR m.expires_at > ?)
                         """,
-                    arguments: [hash, now])
+                    arguments: [hash, purpose.rawValue, now])
             else { return nil }
             let (messageID, address) = try UnreadableRows.decode(row, table: "messages") {
                 (try $0.decode(forColumn: "id") as String, try $0.decode(forColumn: "sender") as String)

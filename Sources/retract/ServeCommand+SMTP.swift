@@ -19,6 +19,10 @@ extension ServeCommand {
         var configuration = SMTPServerConfiguration(
             host: host, port: port, hostname: Self.gatewayHostName(service),
             spoolDirectory: service.configuration.dataDirectory.appendingPathComponent("smtp-spool"))
+        // Replies to receipts' recall addresses are taken from anyone (the address is the
+        // capability); whether one is known is answered after DATA (550 when not).
+        let recallDomain = service.configuration.effectiveRecallDomain
+        configuration.localRecipient = { RecallAddress.isRecallAddress($0, domain: recallDomain) }
         if let text = Environment.value("RETRACT_MAX_MESSAGE") {
             guard let bytes = RetractConfiguration.byteSize(text) else {
                 throw RetractError.invalidInput(

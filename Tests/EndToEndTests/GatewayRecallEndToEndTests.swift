@@ -87,6 +87,57 @@ struct GatewayRecallEndToEndTests {
             #expect(try pythonEmailDefects(mail.data, in: root) == "[]")
         }
     }
+
+    @Test("a reply to the receipt through Postfix revokes with the corrected text: the outsider's notice links the correction, the sender gets the report, and both parse cleanly")
+    func replyThroughPostfix() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let sink = try await SMTPSink(in: root)
+        defer { sink.stop() }
+        let filterPort = try PostfixInstance.freePort()
+        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
+        defer { postfix.stop() }
+        let gateway = postfixTests.retract(behind: postfix)
+        #expect(try gateway.run(["init"]).status == 0)
+        let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
+        defer { server.terminate(); server.waitUntilExit() }
+        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+        try submitWithSMTPLib(
+            port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
+            message: GatewayPostfixEndToEndTests.original)
+        let first = try await postfixTests.waitFor(sink, count: 3, postfix: postfix)
+        let receipt = try ParsedMail(parsing: try #require(first.first { $0.recipients == ["alice@corp.test"] }).data)
+        let recallAddress = try #require(try receipt.addresses("Reply-To").first).address
+        #expect(try pythonEmailDefects(try #require(first.first { $0.recipients == ["alice@corp.test"] }).data, in: root) == "[]")
+
+        // When Alice answers the receipt from her mail client, through Postfix
+        let reply = [
+            "From: Alice Example <alice@corp.test>", "To: Retract <\(recallAddress)>",
+            "Subject: Re: \(receipt.header("Subject") ?? "")", "Date: Thu, 03 Dec 2026 10:20:00 +0000",
+            "Message-ID: <reply-1@corp.test>", "In-Reply-To: \(receipt.header("Message-ID") ?? "")",
+            "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "",
+            "REVOKE", "The figures were preliminary.", "---", "Final figures: revenue 12.4 M.", "",
+            "On Thu, 3 Dec 2026, Retract wrote:", "> Hello Alice,", "",
+        ].joined(separator: "\r\n")
+        try submitWithSMTPLib(port: postfix.port, from: "alice@corp.test", to: [recallAddress], message: reply)
+
+        // Then Bob gets a notice whose new link opens the corrected text, and Alice the report
+        let all = try await postfixTests.waitFor(sink, count: 5, postfix: postfix)
+        let later = Array(all.dropFirst(first.count))
+        #expect(!later.contains { $0.recipients == [recallAddress] })
+        let notice = try #require(later.first { $0.recipients == ["bob@partner.test"] })
+        let parsed = try ParsedMail(parsing: notice.data)
+        #expect(parsed.textBody?.contains("The figures were preliminary.") == true)
+        let newLink = try Link.parse(try #require(parsed.links.first { $0.contains("/m/") }))
+        let (opened, body, _) = try await HTTP.postJSON(
+            "http://127.0.0.1:\(httpPort)/m/\(newLink.token.base64url)/open", ["key": newLink.linkKey.base64url])
+        #expect(opened == 200)
+        let object = try JSONSerialization.jsonObject(with: body) as? [String: Any]
+        #expect((object?["body_text"] as? String)?.contains("Final figures: revenue 12.4 M.") == true)
+        let report = try #require(later.first { $0.recipients == ["alice@corp.test"] })
+        for mail in [notice, report] {
+            #expect(try pythonEmailDefects(mail.data, in: root) == "[]")
+        }
+    }
 }
 
 /// The defects Python's `email` package (policy=email.policy.default) finds in a message, as
