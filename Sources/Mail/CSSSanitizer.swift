@@ -147,7 +147,9 @@ public enum CSSSanitizer {
         while index < scalars.count {
             if scalars[index] == "/", index + 1 < scalars.count, scalars[index + 1] == "*" {
                 index += 2
-                while index < scalars.count, !(scalars[index] == "*" && index + 1 < scalars.count && scalars[index + 1] == "/") {
+                while index < scalars.count,
+                    !(scalars[index] == "*" && index + 1 < scalars.count && scalars[index + 1] == "/")
+                {
                     index += 1
                 }
                 index += 2
@@ -179,7 +181,8 @@ public enum CSSSanitizer {
                     value = value * 16 + UInt32(Int(String(scalars[cursor]), radix: 16)!)
                     cursor += 1
                 }
-                if cursor < scalars.count, scalars[cursor] == " " || scalars[cursor] == "\t" || scalars[cursor] == "\n" {
+                if cursor < scalars.count, scalars[cursor] == " " || scalars[cursor] == "\t" || scalars[cursor] == "\n"
+                {
                     cursor += 1
                 }
                 let decoded = value == 0 ? "\u{FFFD}" : Unicode.Scalar(value) ?? "\u{FFFD}"

@@ -46,7 +46,9 @@ public struct HTMLSanitizer: Sendable {
     /// A sanitiser that gives `<style>` elements `styleNonce` and shows the `inlineImages` (Content-ID → data URI).
     public init(styleNonce: String?, inlineImages: [String: String] = [:]) {
         self.styleNonce = styleNonce.flatMap { nonce in
-            nonce.utf8.allSatisfy { HTMLTokenizer.isLetter($0) || HTMLTokenizer.isDigit($0) || $0 == 0x2D || $0 == 0x5F }
+            nonce.utf8.allSatisfy {
+                HTMLTokenizer.isLetter($0) || HTMLTokenizer.isDigit($0) || $0 == 0x2D || $0 == 0x5F
+            }
                 ? nonce : nil
         }
         self.inlineImages = inlineImages
@@ -60,7 +62,8 @@ public struct HTMLSanitizer: Sendable {
         "big": [], "blockquote": [], "br": ["clear"], "caption": [], "center": [], "cite": [], "code": [],
         "col": ["span"], "colgroup": ["span"], "dd": [], "del": ["datetime"], "details": ["open"], "dfn": [],
         "div": [], "dl": [], "dt": [], "em": [], "figcaption": [], "figure": [], "font": ["face", "size", "color"],
-        "footer": [], "h1": [], "h2": [], "h3": [], "h4": [], "h5": [], "h6": [], "header": [], "hr": ["noshade", "size"],
+        "footer": [], "h1": [], "h2": [], "h3": [], "h4": [], "h5": [], "h6": [], "header": [],
+        "hr": ["noshade", "size"],
         "i": [], "img": ["src", "alt", "hspace", "vspace"], "ins": ["datetime"], "kbd": [],
         "li": ["value", "type"], "main": [], "mark": [], "nav": [], "ol": ["start", "type", "reversed"], "p": [],
         "pre": [], "q": [], "rp": [], "rt": [], "ruby": [], "s": [], "samp": [], "section": [], "small": [],
@@ -237,7 +240,9 @@ public struct HTMLSanitizer: Sendable {
         }
         var tag = "<" + name
         for (attributeName, value) in kept {
-            tag += " " + attributeName + "=\"" + String(decoding: Self.escaped(Array(value.utf8), attribute: true), as: UTF8.self) + "\""
+            tag +=
+                " " + attributeName + "=\""
+                + String(decoding: Self.escaped(Array(value.utf8), attribute: true), as: UTF8.self) + "\""
         }
         tag += ">"
         state.write(tag)
@@ -288,7 +293,9 @@ public struct HTMLSanitizer: Sendable {
                     }
                 }
             case .startTag(let name, _, let selfClosing):
-                if name == "style" || (droppedWithContent.contains(name) && !voidElements.contains(name) && !selfClosing) {
+                if name == "style"
+                    || (droppedWithContent.contains(name) && !voidElements.contains(name) && !selfClosing)
+                {
                     skipping = (name, 1)
                 } else if blocks.contains(name) {
                     newline()

@@ -175,7 +175,8 @@ public struct HTMLTokenizer: Sendable {
                     position = index + 3
                     return
                 }
-                if input[index + 2] == UInt8(ascii: "!"), index + 3 < input.count, input[index + 3] == UInt8(ascii: ">") {
+                if input[index + 2] == UInt8(ascii: "!"), index + 3 < input.count, input[index + 3] == UInt8(ascii: ">")
+                {
                     position = index + 4
                     return
                 }
@@ -249,7 +250,9 @@ public struct HTMLTokenizer: Sendable {
             position += 1
             while position < input.count {
                 let b = input[position]
-                if Self.isBlank(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: ">") || b == UInt8(ascii: "=") { break }
+                if Self.isBlank(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: ">") || b == UInt8(ascii: "=") {
+                    break
+                }
                 position += 1
             }
             let name = Self.lowercased(input[nameStart..<position])
@@ -258,7 +261,8 @@ public struct HTMLTokenizer: Sendable {
             if position < input.count, input[position] == UInt8(ascii: "=") {
                 position += 1
                 while position < input.count, Self.isBlank(input[position]) { position += 1 }
-                if position < input.count, input[position] == UInt8(ascii: "\"") || input[position] == UInt8(ascii: "'") {
+                if position < input.count, input[position] == UInt8(ascii: "\"") || input[position] == UInt8(ascii: "'")
+                {
                     let quote = input[position]
                     position += 1
                     let start = position
@@ -323,7 +327,9 @@ public struct HTMLTokenizer: Sendable {
                 continue
             }
             var cursor = index + 1
-            while cursor < bytes.endIndex, cursor - index <= 32, Self.isLetter(bytes[cursor]) || Self.isDigit(bytes[cursor]) {
+            while cursor < bytes.endIndex, cursor - index <= 32,
+                Self.isLetter(bytes[cursor]) || Self.isDigit(bytes[cursor])
+            {
                 cursor += 1
             }
             let name = String(decoding: bytes[(index + 1)..<cursor], as: UTF8.self)

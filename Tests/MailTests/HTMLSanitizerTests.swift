@@ -28,20 +28,23 @@ struct HTMLSanitizerTests {
     @Test("event handlers and unknown attributes go; listed ones stay, escaped")
     func attributes() {
         #expect(clean("<img src=x onerror=alert(1)>").html == "<img>")
-        #expect(clean("<p onclick=\"alert(1)\" title='a\"b<c' style=\"color:red\">x</p>").html
-            == "<p title=\"a&quot;b&lt;c\" style=\"color:red\">x</p>")
+        #expect(
+            clean("<p onclick=\"alert(1)\" title='a\"b<c' style=\"color:red\">x</p>").html
+                == "<p title=\"a&quot;b&lt;c\" style=\"color:red\">x</p>")
         #expect(clean("<div/onmouseover='alert(1)'>x</div>").html == "<div>x</div>")
         #expect(clean("<td colspan=2 formaction=javascript:alert(1)>x").html == "<td colspan=\"2\">x</td>")
     }
 
     @Test("links keep only http, https and mailto, however the scheme is disguised")
     func links() {
-        #expect(clean("<a href=\"https://example.org/?a=1&amp;b=2\">x</a>").html
-            == "<a href=\"https://example.org/?a=1&amp;b=2\" title=\"https://example.org/?a=1&amp;b=2\">x</a>")
+        #expect(
+            clean("<a href=\"https://example.org/?a=1&amp;b=2\">x</a>").html
+                == "<a href=\"https://example.org/?a=1&amp;b=2\" title=\"https://example.org/?a=1&amp;b=2\">x</a>")
         #expect(clean("<a href=mailto:bob@example.org>m</a>").html.contains("href=\"mailto:bob@example.org\""))
         for bad in [
             "javascript:alert(1)", "JaVaScRiPt:alert(1)", "jav&#x09;ascript:alert(1)", "&#106;avascript:alert(1)",
-            " javascript:alert(1)", "java\nscript:alert(1)", "vbscript:msgbox(1)", "data:text/html,<script>alert(1)</script>",
+            " javascript:alert(1)", "java\nscript:alert(1)", "vbscript:msgbox(1)",
+            "data:text/html,<script>alert(1)</script>",
             "javascript&colon;alert(1)", "/relative/path",
         ] {
             #expect(clean("<a href=\"\(bad)\">x</a>").html == "<a>x</a>", "\(bad)")
@@ -92,15 +95,18 @@ struct HTMLSanitizerTests {
 
     @Test("styles keep their rules, get the nonce, and cannot break out or run anything")
     func styles() {
-        #expect(clean("<style>p { color: red }</style><p>x</p>").html
-            == "<style nonce=\"\(nonce)\">p { color: red }</style><p>x</p>")
+        #expect(
+            clean("<style>p { color: red }</style><p>x</p>").html
+                == "<style nonce=\"\(nonce)\">p { color: red }</style><p>x</p>")
         #expect(HTMLSanitizer(styleNonce: nil).sanitize("<style>p{}</style>x").html == "x")
-        #expect(clean("<style>p{content:'</style><script>alert(1)</script>'}</style>").html.contains("<script") == false)
+        #expect(
+            clean("<style>p{content:'</style><script>alert(1)</script>'}</style>").html.contains("<script") == false)
         #expect(clean("<style>a{b:'<'}</style>").html == "<style nonce=\"\(nonce)\">a{b:'\\3c '}</style>")
         #expect(clean("<p style=\"width:expression(alert(1))\">").html == "<p style=\"width:x-blocked(alert(1))\"></p>")
         #expect(clean("<p style=\"background:\\75 rl(http://evil.test/x)\">").remoteImagesBlocked == 1)
-        #expect(clean("<p style=\"behavior:url(x.htc);-moz-binding:url(http://evil.test/x.xml#x)\">").html
-            .contains("evil.test") == false)
+        #expect(
+            clean("<p style=\"behavior:url(x.htc);-moz-binding:url(http://evil.test/x.xml#x)\">").html
+                .contains("evil.test") == false)
         #expect(clean("<p style=\"background:u/**/rl(http://evil.test/x)\">").html.contains("evil.test") == false)
         // An unquoted url() ends at the first ")", as in CSS; the stray ")" is harmless.
         #expect(clean("<p style=\"list-style:url(javascript:alert(1))\">").html == "<p style=\"list-style:none)\"></p>")
@@ -112,7 +118,10 @@ struct HTMLSanitizerTests {
         #expect(clean("<iframe srcdoc=\"<script>alert(1)</script>\"></iframe>ok").html == "ok")
         #expect(clean("<object data=http://evil.test/x.swf><param name=a value=b></object>ok").html == "ok")
         #expect(clean("<embed src=http://evil.test/x.swf>ok").html == "ok")
-        #expect(clean("<meta http-equiv=refresh content=\"0;url=http://evil.test\"><base href=http://evil.test/><link rel=stylesheet href=http://evil.test/a.css>ok").html == "ok")
+        #expect(
+            clean(
+                "<meta http-equiv=refresh content=\"0;url=http://evil.test\"><base href=http://evil.test/><link rel=stylesheet href=http://evil.test/a.css>ok"
+            ).html == "ok")
         #expect(clean("<html><head><title>T</title></head><body bgcolor=red><p>x</p></body></html>").html == "<p>x</p>")
         #expect(clean("<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">").html == "<img>\"&gt;")
         #expect(clean("<!--<script>alert(1)</script>-->ok<!--x--!>").html == "ok")
@@ -121,7 +130,8 @@ struct HTMLSanitizerTests {
 
     @Test("text is decoded and escaped again, so what the browser parses is what was checked")
     func text() {
-        #expect(clean("a &lt;b&gt; &amp; c &copy; &#x263A; &bogus; <").html == "a &lt;b&gt; &amp; c © ☺ &amp;bogus; &lt;")
+        #expect(
+            clean("a &lt;b&gt; &amp; c &copy; &#x263A; &bogus; <").html == "a &lt;b&gt; &amp; c © ☺ &amp;bogus; &lt;")
         #expect(clean("<p>unclosed <b>bold").html == "<p>unclosed <b>bold</b></p>")
         #expect(clean("</div></p>x").html == "x")
     }
@@ -167,13 +177,18 @@ struct HTMLSanitizerTests {
                 #expect(allowedTags.contains(tag), "\(tag) from \(input)", sourceLocation: sourceLocation)
                 let allowed = HTMLSanitizer.globalAttributes.union(HTMLSanitizer.elements[tag] ?? []).union(["nonce"])
                 for attribute in attributes {
-                    #expect(allowed.contains(attribute.name), "\(tag) \(attribute.name) from \(input)", sourceLocation: sourceLocation)
+                    #expect(
+                        allowed.contains(attribute.name), "\(tag) \(attribute.name) from \(input)",
+                        sourceLocation: sourceLocation)
                     let value = attribute.text.lowercased()
                     switch attribute.name {
                     case "href":
-                        #expect(["http:", "https:", "mailto:"].contains { value.hasPrefix($0) }, "\(value) from \(input)", sourceLocation: sourceLocation)
+                        #expect(
+                            ["http:", "https:", "mailto:"].contains { value.hasPrefix($0) }, "\(value) from \(input)",
+                            sourceLocation: sourceLocation)
                     case "src", "background":
-                        #expect(value.hasPrefix("data:image/"), "\(value) from \(input)", sourceLocation: sourceLocation)
+                        #expect(
+                            value.hasPrefix("data:image/"), "\(value) from \(input)", sourceLocation: sourceLocation)
                     case "style":
                         assertHarmlessCSS(value, input, sourceLocation: sourceLocation)
                     default:
@@ -181,7 +196,8 @@ struct HTMLSanitizerTests {
                     }
                 }
             case .text(let bytes) where inStyle:
-                assertHarmlessCSS(String(decoding: bytes, as: UTF8.self).lowercased(), input, sourceLocation: sourceLocation)
+                assertHarmlessCSS(
+                    String(decoding: bytes, as: UTF8.self).lowercased(), input, sourceLocation: sourceLocation)
             case .endTag:
                 inStyle = false
             default:
@@ -239,7 +255,8 @@ struct HTMLSanitizerTests {
     func plainText() {
         let text = HTMLSanitizer.plainText(
             "<html><head><style>p{color:red}</style><title>T</title></head><body><p>Hello   <b>Bob</b>,</p>"
-                + "<script>alert(1)</script><div>line two<br>line three</div><ul><li>a</li><li>b</li></ul></body></html>")
+                + "<script>alert(1)</script><div>line two<br>line three</div><ul><li>a</li><li>b</li></ul></body></html>"
+        )
         #expect(text == "Hello Bob,\nline two\nline three\na\nb")
     }
 }

@@ -54,7 +54,8 @@ struct AttachmentExtractorBodiesTests {
         #expect(extraction.parts.count == 1)
         #expect(extraction.parts.first?.contentID == "logo@corp.test")
         #expect(extraction.parts.first?.mediaType == "image/png")
-        #expect(try Data(contentsOf: extraction.parts[0].url) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        #expect(
+            try Data(contentsOf: extraction.parts[0].url) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
     }
 
     @Test("an HTML body over the limit is left out and marked; a long text body is cut with a note")
@@ -70,10 +71,12 @@ struct AttachmentExtractorBodiesTests {
         #expect(extraction.text?.hasSuffix("The rest of this text is in the original message (original.eml).") == true)
     }
 
-    @Test("Content-IDs are kept only when they are printable ASCII", arguments: [
-        ("<a@b>", "a@b"), (" <part1.x@y> ", "part1.x@y"), ("bare@id", "bare@id"), ("<>", nil), ("<a b@c>", nil),
-        ("", nil),
-    ] as [(String, String?)])
+    @Test(
+        "Content-IDs are kept only when they are printable ASCII",
+        arguments: [
+            ("<a@b>", "a@b"), (" <part1.x@y> ", "part1.x@y"), ("bare@id", "bare@id"), ("<>", nil), ("<a b@c>", nil),
+            ("", nil),
+        ] as [(String, String?)])
     func contentIDs(_ raw: String, _ expected: String?) {
         #expect(AttachmentExtractor.contentID(raw) == expected)
     }

@@ -69,7 +69,9 @@ struct ReaderHTMLMailTests {
         return Received(bench: bench, link: try Link.parse(receipt.sealed[0].link))
     }
 
-    func openPage(_ received: Received, language: String = "en") async throws -> (policy: String?, html: String, headers: HTTPFields) {
+    func openPage(_ received: Received, language: String = "en") async throws -> (
+        policy: String?, html: String, headers: HTTPFields
+    ) {
         let app = Application(router: try await buildRouter(service: received.bench.service))
         return try await app.test(.router) { client in
             try await client.execute(
@@ -78,7 +80,10 @@ struct ReaderHTMLMailTests {
                 body: ByteBuffer(string: "key=\(received.link.linkKey.base64url)")
             ) { response in
                 #expect(response.status == .ok)
-                return (response.headers[.contentSecurityPolicy], String(buffer: response.body ?? ByteBuffer()), response.headers)
+                return (
+                    response.headers[.contentSecurityPolicy], String(buffer: response.body ?? ByteBuffer()),
+                    response.headers
+                )
             }
         }
     }
@@ -103,13 +108,18 @@ struct ReaderHTMLMailTests {
         let received = try await receive(Self.mail(html: html))
         let (policy, page, headers) = try await openPage(received)
 
-        #expect(page.contains("<iframe id=\"mail-html\" class=\"mail-frame\" sandbox=\"\" referrerpolicy=\"no-referrer\""))
+        #expect(
+            page.contains("<iframe id=\"mail-html\" class=\"mail-frame\" sandbox=\"\" referrerpolicy=\"no-referrer\""))
         #expect(!page.contains("<iframe id=\"mail-html\" src"))
         let document = try frameDocument(page)
         let nonce = try #require(document.firstMatch(of: /'nonce-([A-Za-z0-9_-]+)'/)?.1)
-        #expect(document.hasPrefix(
-            "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" content=\"\(MailFrame.documentPolicy(nonce: String(nonce)))\">"))
-        #expect(MailFrame.documentPolicy(nonce: "N").hasPrefix("default-src 'none'; style-src 'nonce-N'; style-src-attr 'unsafe-inline'; img-src data:;"))
+        #expect(
+            document.hasPrefix(
+                "<!doctype html><html><head><meta http-equiv=\"Content-Security-Policy\" content=\"\(MailFrame.documentPolicy(nonce: String(nonce)))\">"
+            ))
+        #expect(
+            MailFrame.documentPolicy(nonce: "N").hasPrefix(
+                "default-src 'none'; style-src 'nonce-N'; style-src-attr 'unsafe-inline'; img-src data:;"))
         #expect(document.contains("<style nonce=\"\(nonce)\">.hi { color: green }</style>"))
         #expect(document.contains("<p class=\"hi\" style=\"font-weight:bold\">Hello</p>"))
         #expect(document.contains("<img src=\"data:image/png;base64,\(Data(Self.png).base64EncodedString())\">"))
@@ -118,7 +128,9 @@ struct ReaderHTMLMailTests {
         #expect(!document.contains(received.link.linkKey.base64url))
 
         // The page's CSP: the strict one plus the frame's needs, with this response's nonce.
-        #expect(policy == SecurityHeadersMiddleware<BasicRequestContext>.mailPageContentSecurityPolicy(nonce: String(nonce)))
+        #expect(
+            policy == SecurityHeadersMiddleware<BasicRequestContext>.mailPageContentSecurityPolicy(nonce: String(nonce))
+        )
         #expect(policy?.contains("script-src 'self';") == true)
         #expect(policy?.contains("frame-ancestors 'none'") == true)
         #expect(policy?.contains("unsafe-inline") == true && policy?.contains("style-src-attr 'unsafe-inline'") == true)
@@ -142,7 +154,8 @@ struct ReaderHTMLMailTests {
 
     @Test("the blocked-images line speaks Simplified Chinese too")
     func chinese() async throws {
-        let received = try await receive(Self.mail(html: "<img src=//tracker.example/a.gif><img src=http://t.example/b>"))
+        let received = try await receive(
+            Self.mail(html: "<img src=//tracker.example/a.gif><img src=http://t.example/b>"))
         let page = try await openPage(received, language: "zh-CN").html
         #expect(page.contains("已阻止 2 张远程图片。"))
         #expect(page.contains("下载原始邮件（.eml）"))
@@ -152,7 +165,8 @@ struct ReaderHTMLMailTests {
     func strictElsewhere() async throws {
         let bench = try TestBench()
         let receipt = try await bench.service.send(
-            Draft(from: "Alice <alice@corp.test>", to: ["bob@partner.test"], subject: "Plain", body: "<style>x</style>"))
+            Draft(from: "Alice <alice@corp.test>", to: ["bob@partner.test"], subject: "Plain", body: "<style>x</style>")
+        )
         let link = try Link.parse(receipt.recipients[0].link)
         let app = Application(router: try await buildRouter(service: bench.service))
         try await app.test(.router) { client in
@@ -203,7 +217,8 @@ struct ReaderHTMLMailTests {
     func htmlOnly() async throws {
         let received = try await receive(
             "From: alice@corp.test\r\nTo: bob@partner.test\r\nSubject: h\r\nContent-Type: text/html; charset=windows-1252\r\n"
-                + "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>=93Hi=94 Bob</p><script>x()</script><p>Second</p>\r\n")
+                + "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>=93Hi=94 Bob</p><script>x()</script><p>Second</p>\r\n"
+        )
         let (_, page, _) = try await openPage(received)
         #expect(page.contains("<pre id=\"body\" class=\"body\">“Hi” Bob\nSecond</pre>"))
         #expect(try frameDocument(page).contains("<p>“Hi” Bob</p><p>Second</p>"))

@@ -24,7 +24,9 @@ struct EnvelopeHTMLBodyTests {
         envelope.attachments[0].contentID = "logo@example.com"
         let json = String(decoding: try envelope.encoded(), as: UTF8.self)
         #expect(json.contains(#""content_id":"logo@example.com","index":1"#))
-        #expect(json.contains(#""body_html":"<p style=\"color:red\">Hi<\/p>","body_text":"Hi""#) || json.contains(#""body_html":"<p style=\"color:red\">Hi</p>","body_text":"Hi""#))
+        #expect(
+            json.contains(#""body_html":"<p style=\"color:red\">Hi<\/p>","body_text":"Hi""#)
+                || json.contains(#""body_html":"<p style=\"color:red\">Hi</p>","body_text":"Hi""#))
         #expect(try Envelope.decode(Array(json.utf8)) == envelope)
     }
 }
