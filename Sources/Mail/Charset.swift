@@ -42,6 +42,7 @@ public struct Charset: Sendable, Equatable, CustomStringConvertible {
         self.iconvName = resolved
     }
 
+    /// The iconv name, for logs and messages.
     public var description: String { iconvName }
 
     /// Text and whether its charset label was understood.
