@@ -151,7 +151,8 @@ public struct MailTemplates: Sendable {
         let parts = try self.renderReport(r.rows, locale: r.locale, data: data)
         let message = MailMessage(
             from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],
-            subject: parts.subject, messageID: r.messageID, textBody: parts.text, htmlBody: parts.html,
+            subject: parts.subject, messageID: r.messageID, inReplyTo: r.inReplyTo,
+            references: r.inReplyTo.map { [$0] } ?? [], textBody: parts.text, htmlBody: parts.html,
             extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", r.locale.rawValue)])
         try message.validate()
         return message

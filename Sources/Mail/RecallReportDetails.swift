@@ -18,12 +18,16 @@ public struct RecallReportDetails: Sendable {
     public var locale: MailLocale
     /// The report's Message-ID.
     public var messageID: String
+    /// The mail the report threads under (a gateway receipt), if any.
+    public var inReplyTo: String?
 
     /// Creates the details; `messageID` defaults to a fresh one in the service's domain.
     public init(
         serviceAddress: MailAddress, sender: MailAddress, originalSubject: String, originalSentAt: Date,
-        reason: String? = nil, rows: [RecallReportRow], locale: MailLocale = .en, messageID: String? = nil
+        reason: String? = nil, rows: [RecallReportRow], locale: MailLocale = .en, messageID: String? = nil,
+        inReplyTo: String? = nil
     ) {
+        self.inReplyTo = inReplyTo
         self.serviceAddress = serviceAddress
         self.sender = sender
         self.originalSubject = originalSubject

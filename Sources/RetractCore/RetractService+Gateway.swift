@@ -172,7 +172,8 @@ extension RetractService {
                         vaultMessageID: messageID.description, linkRecipients: sealed.map(\.address),
                         directRecipients: passRecipients, manageLink: manageLink.url,
                         recallAddress: try recallAddress.map { try MailAddress(address: $0.address, displayName: "Retract") },
-                        originalMessageID: headers.messageID))
+                        originalMessageID: headers.messageID,
+                        messageID: Self.receiptMessageID(messageID: messageID.description, domain: serviceAddress.domain)))
             }
             passMail.append(
                 try queuedMail(
@@ -316,6 +317,12 @@ extension RetractService {
         try? limiter.withdraw(attempt)
         try? await limiter.reset(scope: Self.signInAccountScope, subject: accountSubject)
         return account
+    }
+
+    /// The Message-ID of a gateway message's receipt, `<receipt.<id>@<domain>>`: derived from
+    /// the message, so every recall report threads under the receipt without storing it.
+    static func receiptMessageID(messageID: String, domain: String) -> String {
+        "<receipt.\(messageID)@\(domain)>"
     }
 
     /// The size of a regular file, or `attachmentUnreadable`.

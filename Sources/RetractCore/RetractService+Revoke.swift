@@ -56,12 +56,15 @@ extension RetractService {
                 attachmentCount: $0.attachments.count, expiresAt: at.addingTimeInterval(configuration.defaultExpiry))
         }
         let settings = RevocationSettings(
-            notify: request.notify, reason: request.reason, replacement: issue, context: context, at: at)
+            notify: request.notify, notifySender: request.notifySender, reason: request.reason, replacement: issue,
+            context: context, at: at)
 
         // Outside the write lock: decide from the snapshot, render and seal in parallel.
         let decisions = targets.map { Self.decide($0, notify: request.notify, replacing: issue != nil) }
         let rows = decisions.map { Self.row($0, at: at, replacing: issue != nil) }
-        let report = ReportRendering { [self] in try reportMail(rows: rows, settings: settings) }
+        let report = ReportRendering { [self] in
+            request.notifySender ? try reportMail(rows: rows, settings: settings) : nil
+        }
         let prepared = try await renderInParallel(decisions, settings: settings)
         let (staged, attachments) = try stageReplacementAttachments(replacement, issue: issue)
         try await afterRendering()
@@ -88,6 +91,8 @@ extension RetractService {
         var sender: MailAddress
         var service: MailAddress
         var locale: MailLocale
+        /// The Message-ID the report threads under: a gateway message's receipt; nil otherwise.
+        var receiptMessageID: String?
     }
 
     /// A validated replacement.
@@ -109,6 +114,7 @@ extension RetractService {
     /// What stays the same for every grant of one revocation.
     struct RevocationSettings: Sendable {
         var notify: RevokeRequest.NoticePolicy
+        var notifySender: Bool = true
         var reason: String?
         var replacement: ReplacementIssue?
         var context: NoticeContext
@@ -189,7 +195,9 @@ extension RetractService {
             messageID: message.id, messageIDTemplate: MessageIDFactory.make(domain: service.domain),
             subject: HeaderText.oneLine(String(storedSubject.prefix(Self.maxSubjectLength)), fallback: "(no subject)"),
             sentAt: message.createdAt, sender: (try? senderAddress(of: message)) ?? service,
-            service: service, locale: (try? MailLocale(parsing: message.locale)) ?? .en)
+            service: service, locale: (try? MailLocale(parsing: message.locale)) ?? .en,
+            receiptMessageID: message.origin == Self.gatewayOrigin
+                ? Self.receiptMessageID(messageID: message.id, domain: service.domain) : nil)
     }
 
     /// Decides what revoking a grant in state `state` does.
@@ -404,7 +412,8 @@ extension RetractService {
                     rows: fresh.map {
                         RecallReportRow(recipient: $0.address, outcome: $0.outcome, openedAt: $0.openedAt, notice: $0.notice)
                     },
-                    locale: context.locale, messageID: MessageIDFactory.make(domain: context.service.domain)))
+                    locale: context.locale, messageID: MessageIDFactory.make(domain: context.service.domain),
+                    inReplyTo: context.receiptMessageID))
         }
         return try queuedMail(
             report, kind: .report, messageID: context.messageID, grantID: nil, recipient: context.sender.address,
@@ -448,7 +457,8 @@ extension RetractService {
         let destroyed = try tx.deleteSealedPartsIfUnreachable()
         // The report rendered beside everything else, unless a grant changed meanwhile.
         let prerendered = try rendering.mail()
-        if let report = changed ? try reportMail(rows: rows, settings: settings) : prerendered { try tx.queue(report) }
+        let rerendered = changed && settings.notifySender ? try reportMail(rows: rows, settings: settings) : nil
+        if let report = changed ? rerendered : prerendered { try tx.queue(report) }
         return RecallReport(
             id: tx.message.id, revokedAt: settings.at, reason: settings.reason,
             replacementId: newGrants.isEmpty ? nil : settings.replacement?.id.description, recipients: rows,

@@ -39,12 +39,16 @@ public struct RevokeRequest: Sendable {
     public var notify: NoticePolicy
     /// The corrected version, if any.
     public var replacement: Replacement?
+    /// Whether the sender is mailed the recall report (`--notify-sender report`, the
+    /// default) or not (`none`).
+    public var notifySender: Bool
 
     /// A revocation request.
     public init(
         messageID: String, recipients: [String] = [], reason: String? = nil, notify: NoticePolicy = .all,
-        replacement: Replacement? = nil
+        replacement: Replacement? = nil, notifySender: Bool = true
     ) {
+        self.notifySender = notifySender
         self.messageID = messageID
         self.recipients = recipients
         self.reason = reason

@@ -13,6 +13,7 @@ struct RevokeCommand: AsyncParsableCommand {
     @Option(help: "Revoke only this recipient (repeat for more); all when omitted.") var recipient: [String] = []
     @Option(help: "Why; it goes into every notice.") var reason: String?
     @Option(help: "Who gets a notice: all, opened or none.") var notify: String = "all"
+    @Option(help: "Whether you get the recall report by mail: report or none.") var notifySender: String = "report"
     @Option(help: "Send a corrected version with this body.") var replaceBody: String?
     @Option(help: "Read the corrected body from a file.") var replaceBodyFile: String?
     @Option(help: "Attach a file to the corrected version (repeat for more).") var replaceAttach: [String] = []
@@ -25,6 +26,10 @@ struct RevokeCommand: AsyncParsableCommand {
             guard let policy = RevokeRequest.NoticePolicy(rawValue: notify) else {
                 throw RetractError.invalidInput("--notify \(notify.debugDescription) is not one of all, opened, none")
             }
+            guard ["report", "none"].contains(notifySender) else {
+                throw RetractError.invalidInput(
+                    "--notify-sender \(notifySender.debugDescription) is not one of report, none")
+            }
             let replacement = try replacementRequest()
             let service = try RetractService.open(
                 try global.configuration(publicURL: publicURL), logger: CommandLogger.make())
@@ -34,7 +39,8 @@ struct RevokeCommand: AsyncParsableCommand {
             // `retract serve`'s worker.
             let report = try await service.revokeQueuingNotices(
                 RevokeRequest(
-                    messageID: id, recipients: recipient, reason: reason, notify: policy, replacement: replacement))
+                    messageID: id, recipients: recipient, reason: reason, notify: policy, replacement: replacement,
+                    notifySender: notifySender == "report"))
             try printReport(report)
             _ = await service.deliverDueMail()
             await service.transport.closeConnections()

@@ -87,10 +87,10 @@ struct RevokeByReplyTests {
         }
     }
 
-    @Test("REVOKE with a reason revokes every recipient, the notices carry the reason, the sender gets the report")
+    @Test("REVOKE with a reason revokes every recipient, the notices carry the reason, the sender gets the report threaded under the receipt")
     func reasonOnly() async throws {
         let bench = try Support.bench()
-        let (id, address, _) = try await Self.sealed(bench)
+        let (id, address, receiptID) = try await Self.sealed(bench)
         let answer = try await Self.send(
             bench, try Self.reply(to: address, body: "REVOKE\nWrong figures.\n\nOn Thu, Retract wrote:\n> Hello"),
             to: address)
@@ -101,7 +101,10 @@ struct RevokeByReplyTests {
             let notice = try #require(mails.first { $0.row.recipient == outsider && $0.row.kind == .withdrawal })
             #expect(try ParsedMail(parsing: notice.bytes).textBody?.contains("Wrong figures.") == true)
         }
-        #expect(mails.contains { $0.row.kind == .report && $0.row.recipient == "alice@corp.test" })
+        let report = try #require(mails.first { $0.row.kind == .report && $0.row.recipient == "alice@corp.test" })
+        // And the report threads under the receipt
+        #expect(try ParsedMail(parsing: report.bytes).header("In-Reply-To") == receiptID)
+        #expect(try ParsedMail(parsing: report.bytes).header("References") == receiptID)
     }
 
     @Test("naming one recipient revokes only that one")

@@ -182,7 +182,7 @@ struct APIController: Sendable {
             throw APIProblem.unsupportedMediaType("send the revocation as application/json")
         }
         let fields = try JSONFields(try JSONValue.parse(Data(buffer: buffer)))
-        try fields.rejectUnknown(allowed: ["recipients", "reason", "notify", "replacement"])
+        try fields.rejectUnknown(allowed: ["recipients", "reason", "notify", "notify_sender", "replacement"])
         try fields.rejectNulls()
         var notify = RevokeRequest.NoticePolicy.all
         if let text = try fields.string("notify") {
@@ -190,6 +190,13 @@ struct APIController: Sendable {
                 throw APIProblem.invalidField("notify", "notify must be one of all, opened, none")
             }
             notify = policy
+        }
+        var notifySender = true
+        if let text = try fields.string("notify_sender") {
+            guard ["report", "none"].contains(text) else {
+                throw APIProblem.invalidField("notify_sender", "notify_sender must be one of report, none")
+            }
+            notifySender = text == "report"
         }
         var replacement: RevokeRequest.Replacement?
         if let object = try fields.object("replacement") {
@@ -203,7 +210,7 @@ struct APIController: Sendable {
         }
         return RevokeRequest(
             messageID: messageID, recipients: try fields.strings("recipients"), reason: try fields.string("reason"),
-            notify: notify, replacement: replacement)
+            notify: notify, replacement: replacement, notifySender: notifySender)
     }
 
     // MARK: - Responses
