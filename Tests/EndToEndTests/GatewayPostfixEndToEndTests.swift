@@ -123,6 +123,13 @@ struct GatewayPostfixEndToEndTests {
                 "\(base)/attachments/1", ["key": link.linkKey.base64url])
             #expect(downloaded == 200)
             #expect(Self.withoutTrace([UInt8](eml)) == Self.original)
+            // And the attachment, a part of its own, downloads byte for byte
+            let attachments = object?["attachments"] as? [[String: Any]] ?? []
+            let pdf = try #require(attachments.first { $0["name"] as? String == "report.pdf" })
+            let (gotPDF, pdfBytes, _) = try await HTTP.postJSON(
+                "\(base)/attachments/\(pdf["index"] as? Int ?? 0)", ["key": link.linkKey.base64url])
+            #expect(gotPDF == 200)
+            #expect(pdfBytes == Data(base64Encoded: "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCg=="))
         }
 
         // When Alice follows the receipt's manage link (no password) and revokes on that page
