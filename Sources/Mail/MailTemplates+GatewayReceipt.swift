@@ -18,14 +18,9 @@ extension MailTemplates {
         data["hasDirectRecipients"] = !r.directRecipients.isEmpty
         if let link = r.manageLink { data["manageLink"] = link }
         if r.recallAddress != nil { data["replyToRevoke"] = true }
-        let parts = try self.render("gateway-receipt", locale: r.locale, data: data)
-        let message = MailMessage(
-            from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), replyTo: r.recallAddress,
-            to: [r.sender],
-            subject: parts.subject, messageID: r.messageID, inReplyTo: r.originalMessageID,
-            references: r.originalMessageID.map { [$0] } ?? [], textBody: parts.text, htmlBody: parts.html,
-            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", r.locale.rawValue)])
-        try message.validate()
-        return message
+        return try serviceMail(
+            from: r.serviceAddress, to: r.sender,
+            parts: try self.render("gateway-receipt", locale: r.locale, data: data), messageID: r.messageID,
+            locale: r.locale, replyTo: r.recallAddress, inReplyTo: r.originalMessageID)
     }
 }

@@ -16,12 +16,9 @@ extension MailTemplates {
                 "messageId": $0.vaultMessageID,
             ] as [String: Any]
         }
-        let parts = try self.render("recall-candidates", locale: r.locale, data: data)
-        let message = MailMessage(
-            from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],
-            subject: parts.subject, messageID: r.messageID, textBody: parts.text, htmlBody: parts.html,
-            extraHeaders: [("Auto-Submitted", "auto-replied"), ("Content-Language", r.locale.rawValue)])
-        try message.validate()
-        return message
+        return try serviceMail(
+            from: r.serviceAddress, to: r.sender,
+            parts: try self.render("recall-candidates", locale: r.locale, data: data), messageID: r.messageID,
+            locale: r.locale, autoSubmitted: "auto-replied")
     }
 }

@@ -149,13 +149,9 @@ public struct MailTemplates: Sendable {
         data["stoppedInTimeCount"] = r.rows.count - opened
         data["allStoppedInTime"] = opened == 0
         let parts = try self.renderReport(r.rows, locale: r.locale, data: data)
-        let message = MailMessage(
-            from: try MailAddress(address: r.serviceAddress.address, displayName: "Retract"), to: [r.sender],
-            subject: parts.subject, messageID: r.messageID, inReplyTo: r.inReplyTo,
-            references: r.inReplyTo.map { [$0] } ?? [], textBody: parts.text, htmlBody: parts.html,
-            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", r.locale.rawValue)])
-        try message.validate()
-        return message
+        return try serviceMail(
+            from: r.serviceAddress, to: r.sender, parts: parts, messageID: r.messageID, locale: r.locale,
+            inReplyTo: r.inReplyTo)
     }
 
     /// The mail that carries a recipient's 6-digit verification code for a message sent with `verify`.
@@ -170,13 +166,9 @@ public struct MailTemplates: Sendable {
         data["code"] = v.code
         data["expiresAt"] = MailDateFormat.body(v.expiresAt, locale: v.locale)
         data["validMinutes"] = v.validMinutes
-        let parts = try self.render("verification", locale: v.locale, data: data)
-        let message = MailMessage(
-            from: try MailAddress(address: v.serviceAddress.address, displayName: "Retract"), to: [v.recipient],
-            subject: parts.subject, messageID: v.messageID, textBody: parts.text, htmlBody: parts.html,
-            extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", v.locale.rawValue)])
-        try message.validate()
-        return message
+        return try serviceMail(
+            from: v.serviceAddress, to: v.recipient, parts: try self.render("verification", locale: v.locale, data: data),
+            messageID: v.messageID, locale: v.locale)
     }
 
     private func notice(_ kind: String, _ n: NoticeDetails) throws(MailError) -> MailMessage {
@@ -195,6 +187,22 @@ public struct MailTemplates: Sendable {
             to: [n.recipient], subject: parts.subject, messageID: n.messageID, inReplyTo: n.originalMessageID,
             references: [n.originalMessageID], textBody: parts.text, htmlBody: parts.html,
             extraHeaders: [("Auto-Submitted", "auto-generated"), ("Content-Language", n.locale.rawValue)])
+        try message.validate()
+        return message
+    }
+
+    /// A mail from the service itself (labelled "Retract") to one person, built from rendered
+    /// parts, marked automatic (`Auto-Submitted`) and with its language, and validated.
+    func serviceMail(
+        from service: MailAddress, to recipient: MailAddress, parts: (subject: String, text: String, html: String),
+        messageID: String, locale: MailLocale, autoSubmitted: String = "auto-generated", replyTo: MailAddress? = nil,
+        inReplyTo: String? = nil
+    ) throws(MailError) -> MailMessage {
+        let message = MailMessage(
+            from: try MailAddress(address: service.address, displayName: "Retract"), replyTo: replyTo, to: [recipient],
+            subject: parts.subject, messageID: messageID, inReplyTo: inReplyTo,
+            references: inReplyTo.map { [$0] } ?? [], textBody: parts.text, htmlBody: parts.html,
+            extraHeaders: [("Auto-Submitted", autoSubmitted), ("Content-Language", locale.rawValue)])
         try message.validate()
         return message
     }

@@ -81,16 +81,9 @@ struct GatewayPostfixEndToEndTests {
     func throughPostfix() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         // Given Retract behind a private Postfix, both delivering to the sink
-        let sink = try await SMTPSink(in: root)
-        defer { sink.stop() }
-        let filterPort = try PostfixInstance.freePort()
-        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
-        defer { postfix.stop() }
-        let gateway = retract(behind: postfix)
-        #expect(try gateway.run(["init"]).status == 0)
-        let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
-        defer { server.terminate(); server.waitUntilExit() }
-        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+        let deployment = try await GatewayDeployment.start(in: root, tests: self)
+        defer { deployment.stop() }
+        let (sink, postfix, httpPort) = (deployment.sink, deployment.postfix, deployment.httpPort)
 
         // When Alice's mail client submits to Postfix
         try submitWithSMTPLib(

@@ -42,16 +42,9 @@ struct GatewayRecallEndToEndTests {
     func recallThroughPostfix(diagnostic: String) async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         // Given Retract behind a private Postfix and a sealed message to Bob, Cc Carol
-        let sink = try await SMTPSink(in: root)
-        defer { sink.stop() }
-        let filterPort = try PostfixInstance.freePort()
-        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
-        defer { postfix.stop() }
-        let gateway = postfixTests.retract(behind: postfix)
-        #expect(try gateway.run(["init"]).status == 0)
-        let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
-        defer { server.terminate(); server.waitUntilExit() }
-        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+        let deployment = try await GatewayDeployment.start(in: root, tests: postfixTests)
+        defer { deployment.stop() }
+        let (sink, postfix, httpPort) = (deployment.sink, deployment.postfix, deployment.httpPort)
         try submitWithSMTPLib(
             port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
             message: GatewayPostfixEndToEndTests.original)
@@ -91,16 +84,9 @@ struct GatewayRecallEndToEndTests {
     @Test("a reply to the receipt through Postfix revokes with the corrected text: the outsider's notice links the correction, the sender gets the report, and both parse cleanly")
     func replyThroughPostfix() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let sink = try await SMTPSink(in: root)
-        defer { sink.stop() }
-        let filterPort = try PostfixInstance.freePort()
-        let postfix = try PostfixInstance(relayPort: sink.port, contentFilter: filterPort, in: root)
-        defer { postfix.stop() }
-        let gateway = postfixTests.retract(behind: postfix)
-        #expect(try gateway.run(["init"]).status == 0)
-        let (server, httpPort) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
-        defer { server.terminate(); server.waitUntilExit() }
-        #expect(try PostfixInstance.waitForPortOpen(filterPort))
+        let deployment = try await GatewayDeployment.start(in: root, tests: postfixTests)
+        defer { deployment.stop() }
+        let (sink, postfix, httpPort) = (deployment.sink, deployment.postfix, deployment.httpPort)
         try submitWithSMTPLib(
             port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
             message: GatewayPostfixEndToEndTests.original)

@@ -197,7 +197,7 @@ struct WebController<Context: RequestContext>: Sendable {
         _ request: Request, viewer: WebPages.Viewer, status: HTTPResponse.Status, notice: String?, error: String?,
         address: String, next: String?
     ) -> Response {
-        let token = request.cookies[Self.signInCookie]?.value.nonEmpty ?? PendingUploads.randomID()
+        let token = preSessionToken(request)
         var values: [String: Any] = ["signInToken": token, "address": address, "next": Self.safeNext(next)]
         if let error { values["error"] = error }
         var response = pages.page(
@@ -207,12 +207,24 @@ struct WebController<Context: RequestContext>: Sendable {
         return response
     }
 
+    /// The CSRF token of a form posted before there is a session (sign-in, manage link): the
+    /// browser's double-submit cookie, or a fresh one.
+    private func preSessionToken(_ request: Request) -> String {
+        request.cookies[Self.signInCookie]?.value.nonEmpty ?? PendingUploads.randomID()
+    }
+
+    /// A URL-encoded form posted before there is a session whose CSRF field matches its
+    /// double-submit cookie (compared in constant time); nil otherwise (the caller answers 403).
+    private func preSessionForm(_ request: Request) async -> WebForm? {
+        let expected = request.cookies[Self.signInCookie]?.value ?? ""
+        guard let form = await urlEncodedForm(request), !expected.isEmpty, ConstantTime.equals(form["csrf"], expected)
+        else { return nil }
+        return form
+    }
+
     @Sendable func signIn(_ request: Request, context: Context) async throws -> Response {
         let viewer = viewer(request, session: nil)
-        let expected = request.cookies[Self.signInCookie]?.value ?? ""
-        guard let form = await urlEncodedForm(request), !expected.isEmpty,
-            ConstantTime.equals(form["csrf"], expected)
-        else { return forbidden(viewer) }
+        guard let form = await preSessionForm(request) else { return forbidden(viewer) }
         let address = form["address"].trimmingCharacters(in: .whitespacesAndNewlines)
         let password = form["password"]
         guard !address.isEmpty, !password.isEmpty else {
@@ -247,7 +259,7 @@ struct WebController<Context: RequestContext>: Sendable {
     /// the same by hand), then takes it out of the address bar and the history.
     @Sendable func managePage(_ request: Request, context: Context) async throws -> Response {
         let viewer = viewer(request, session: nil)
-        let token = request.cookies[Self.signInCookie]?.value.nonEmpty ?? PendingUploads.randomID()
+        let token = preSessionToken(request)
         var response = pages.page(
             "app-manage", viewer: viewer, title: viewer.text("app_manage_title"), values: ["signInToken": token])
         response.setCookie(cookie(Self.signInCookie, token, path: "/app"))
@@ -258,10 +270,7 @@ struct WebController<Context: RequestContext>: Sendable {
     /// goes to the message's page; an unknown, expired or withdrawn link gets one answer (404).
     @Sendable func manage(_ request: Request, context: Context) async throws -> Response {
         let viewer = viewer(request, session: nil)
-        let expected = request.cookies[Self.signInCookie]?.value ?? ""
-        guard let form = await urlEncodedForm(request), !expected.isEmpty,
-            ConstantTime.equals(form["csrf"], expected)
-        else { return forbidden(viewer) }
+        guard let form = await preSessionForm(request) else { return forbidden(viewer) }
         do {
             let signedIn = try await service.beginManageSession(
                 capability: form["capability"], client: clientAddress(context))
