@@ -5,41 +5,44 @@ import Sodium
 import Vault
 
 /// A gateway message's pass-through copy, stored once per message however many internal
-/// recipients it goes to: the bytes that leave (the original, or its `CleanedCopy`) sealed
-/// chunk by chunk as part `VaultDatabase.passThroughPartIndex` of the vault message, under
-/// a data key of its own; each recipient's outbox row holds, sealed under the master key,
-/// only a reference: that key and the `Received:` line to put in front.
+/// recipients it goes to: the bytes that leave (the original, or its `CleanedCopy`) are
+/// part 1 of the vault message (`VaultDatabase.passThroughPartIndex`), sealed chunk by
+/// chunk under the message's data key — the very part the links open as `original.eml`
+/// when there are outsiders, so the copy costs no second sealing and no second file. Each
+/// recipient's outbox row holds, sealed under the master key, only a reference: that data
+/// key and the `Received:` line to put in front.
 ///
 /// The outbox worker streams the copy from the part (`Source`): the trace line, then each
 /// chunk decrypted as the SMTP client writes it, so a 100 MiB message is never in memory.
-/// The key is not the message's: a link's data key does not open the copy, and revoking
-/// the links leaves it for the internal recipients; it goes once its rows are done
-/// (`VaultDatabase.removeFinishedPassThroughCopies`).
+/// While a row may still deliver it the part stays, whatever a revocation did to the links
+/// (internal recipients hold no revocable link); once every row is done and no link is
+/// live it goes (`VaultDatabase.removeFinishedPassThroughCopies`), and with the rows'
+/// references erased the server holds the data key no longer.
 struct PassThroughCopy {
     /// What a reference starts with: a NUL, which no stored message (a `Received:` line
     /// first) starts with, so a row written before references existed still reads as bytes.
     static let magic: [UInt8] = Array("\0retract-passthrough/v1\n".utf8)
 
-    /// The copy's own data key.
+    /// The message's data key, which the part is sealed under.
     let key: SecureBytes
     /// The trace field put in front of the copy, without CR LF.
     let traceField: String
 
-    /// A fresh key for a new copy.
-    init(traceField: String) {
-        self.key = SecureBytes.random(count: DataKey.byteCount)
-        self.traceField = traceField
-    }
-
-    private init(key: SecureBytes, traceField: String) {
+    /// The copy of a message whose data key is `key` (`DataKey.byteCount` bytes).
+    init(key: SecureBytes, traceField: String) {
         self.key = key
         self.traceField = traceField
     }
 
     /// The data key the part is sealed under.
     func dataKey() throws(RetractError) -> DataKey {
+        try Self.dataKey(key)
+    }
+
+    /// `bytes` as a data key.
+    static func dataKey(_ bytes: SecureBytes) throws(RetractError) -> DataKey {
         do {
-            return try DataKey(secret: key)
+            return try DataKey(secret: bytes)
         } catch {
             throw RetractError(.keys, "the pass-through copy's key is not a data key")
         }

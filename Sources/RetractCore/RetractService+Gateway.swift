@@ -83,7 +83,9 @@ extension RetractService {
 
         let createdAt = now()
         let messageID = MessageID.random()
-        let dataKey = DataKey.generate()
+        // Random like DataKey.generate(), kept as bytes: the pass-through rows carry it.
+        let messageKey = SecureBytes.random(count: DataKey.byteCount)
+        let dataKey = try PassThroughCopy.dataKey(messageKey)
         let master = keys.active
         let deliverAfter = createdAt.addingTimeInterval(configuration.defaultSendDelay)
         let expiresAt = createdAt.addingTimeInterval(configuration.defaultExpiry)
@@ -149,9 +151,9 @@ extension RetractService {
             sealed.append((recipient.address.address, issued.link))
         }
 
-        // The pass-through copy is stored once, as a part; each recipient's row refers to it.
+        // The pass-through copy is stored once, as part 1; each recipient's row refers to it.
         var passMail: [OutboxMailRecord] = []
-        let passCopy = passRecipients.isEmpty ? nil : PassThroughCopy(traceField: mail.traceField)
+        let passCopy = passRecipients.isEmpty ? nil : PassThroughCopy(key: messageKey, traceField: mail.traceField)
         if let passCopy {
             passMail = passThroughRows(
                 passCopy, recipients: passRecipients, messageID: messageID, envelopeSender: mail.envelopeSender,
@@ -199,7 +201,8 @@ extension RetractService {
                 capabilities: (manageLink.map { [($0.hash, .manage)] } ?? [])
                     + (recallAddress.map { [($0.hash, .reply)] } ?? [])
             ) { writer in
-                if let passCopy {
+                // With outsiders part 1 is the sealed original (below), which the copy shares.
+                if let passCopy, !sealsOriginal {
                     try Self.sealPassThroughCopy(passCopy, file: source, size: size, messageID: messageID, into: writer)
                 }
                 var infos: [AttachmentInfo] = []

@@ -6,8 +6,8 @@ import Vault
 extension RetractService {
     /// The outbox rows of a gateway message's pass-through copy, one per internal recipient,
     /// from the original envelope sender: each seals under the master key only a reference
-    /// (`PassThroughCopy.reference()`: the copy's key and trace line), bound to the row, while
-    /// the copy itself is stored once, as a part of the message (`sealPassThroughCopy`).
+    /// (`PassThroughCopy.reference()`: the message's data key and the trace line), bound to
+    /// the row, while the copy itself is stored once, as part 1 of the message.
     func passThroughRows(
         _ copy: PassThroughCopy, recipients: [String], messageID: MessageID, envelopeSender: String,
         rfcMessageID: String, createdAt: Date
@@ -24,8 +24,9 @@ extension RetractService {
         }
     }
 
-    /// Seals the bytes that leave (`file`, `size` bytes) as the message's pass-through part,
-    /// chunk by chunk like an attachment (`AttachmentSealer`), under the copy's own key.
+    /// Seals the bytes that leave (`file`, `size` bytes) as part 1 of a message that has no
+    /// sealed recipient (where part 1 is not already the sealed original), chunk by chunk like
+    /// an attachment (`AttachmentSealer`), under the message's data key.
     static func sealPassThroughCopy(
         _ copy: PassThroughCopy, file: URL, size: Int64, messageID: MessageID, into writer: SealedPartWriter
     ) throws {

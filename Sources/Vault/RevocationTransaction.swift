@@ -129,10 +129,11 @@ public struct RevocationTransaction {
     /// The rows go in this transaction, the part files are unlinked once it commits (not
     /// overwritten: with every wrapped data key destroyed they are undecryptable).
     ///
-    /// A gateway message's pass-through copy (`VaultDatabase.passThroughPartIndex`) stays
-    /// while one of its outbox rows may still deliver it: it goes to internal recipients,
-    /// who hold no revocable link, under a key no link holds; it is removed once its rows
-    /// are done (`removeFinishedPassThroughCopies`), or here when they already are.
+    /// A gateway message's pass-through copy (part 1, `VaultDatabase.passThroughPartIndex`)
+    /// stays while one of its outbox rows may still deliver it: it goes to internal
+    /// recipients, who hold no revocable link; no link opens it any more (their keys are
+    /// destroyed), and it is removed once its rows are done
+    /// (`removeFinishedPassThroughCopies`), or here when they already are.
     @discardableResult
     public func deleteSealedPartsIfUnreachable() throws -> Bool {
         let live = try Int.fetchOne(

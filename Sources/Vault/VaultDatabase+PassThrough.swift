@@ -2,16 +2,15 @@ import Foundation
 import GRDB
 
 extension VaultDatabase {
-    /// The part index of a gateway message's pass-through copy: outside the envelope's and
-    /// the attachments' range (they count up from 0 and stay below `part_count`), so no
-    /// reader's path ever reaches it.
+    /// The part that holds a gateway message's pass-through copy: part 1, the original as
+    /// received (with outsiders, the `original.eml` their links open).
     ///
-    /// The copy is stored once per message however many internal recipients it goes to, sealed
-    /// under a data key of its own that only its outbox rows hold (sealed under the master
-    /// key): a link's data key does not open it, and destroying the links' keys (a
-    /// revocation) does not touch it. It is a delivery spool, kept while any of its rows may
-    /// still be delivered and removed afterwards (`removeFinishedPassThroughCopies`).
-    public static let passThroughPartIndex = 1_000_000
+    /// It is stored once per message however many internal recipients it goes to; their
+    /// outbox rows hold the message's data key (sealed under the master key) to stream it
+    /// out. While any of those rows may still be delivered it stays, even when no link is
+    /// live any more (a revocation); once they are all done and no link is live it is
+    /// removed (`removeFinishedPassThroughCopies`).
+    public static let passThroughPartIndex = 1
 
     /// The outbox states in which a mail may still go out.
     static let pendingStates = "('queued', 'sending', 'retrying')"
@@ -27,8 +26,9 @@ extension VaultDatabase {
     }
 
     /// Removes the pass-through copies of the messages among `messageIDs` (of every message
-    /// when nil) that no outbox row may still deliver: every `passthrough` row of the message
-    /// is sent, failed or cancelled. Returns how many it removed.
+    /// when nil) that nothing needs any more: every `passthrough` row of the message is sent,
+    /// failed or cancelled, and no grant of it is live (a live link still opens the part as
+    /// `original.eml`). Returns how many it removed.
     ///
     /// The rows go in one write transaction; the files are unlinked once it committed. No
     /// directory fsync: a name that survives a crash has no row and is removed as an orphan
@@ -37,27 +37,31 @@ extension VaultDatabase {
     public func removeFinishedPassThroughCopies(messageIDs: [String]? = nil) throws -> Int {
         if let messageIDs, messageIDs.isEmpty { return 0 }
         let finished: [String] = try writer.write { db in
-            let candidates: [String]
+            let unneeded = """
+                part_index = ? AND EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = sealed_parts.message_id
+                    AND o.kind = 'passthrough')
+                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = sealed_parts.message_id
+                    AND o.kind = 'passthrough' AND o.state IN \(Self.pendingStates))
+                AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.message_id = sealed_parts.message_id
+                    AND g.revoked_at IS NULL)
+                """
+            let finished: [String]
             if let messageIDs {
-                candidates = try String.fetchAll(
+                finished = try String.fetchAll(
                     db,
-                    sql: """
-                        SELECT message_id FROM sealed_parts WHERE part_index = ?
-                        AND message_id IN (SELECT value FROM json_each(?))
-                        """,
-                    arguments: [Self.passThroughPartIndex, Self.jsonStrings(messageIDs)])
+                    sql: "SELECT message_id FROM sealed_parts WHERE message_id IN (SELECT value FROM json_each(?)) AND "
+                        + unneeded,
+                    arguments: [Self.jsonStrings(messageIDs), Self.passThroughPartIndex])
             } else {
-                candidates = try String.fetchAll(
-                    db, sql: "SELECT message_id FROM sealed_parts WHERE part_index = ?",
+                finished = try String.fetchAll(
+                    db, sql: "SELECT message_id FROM sealed_parts WHERE " + unneeded,
                     arguments: [Self.passThroughPartIndex])
             }
-            var finished: [String] = []
-            for messageID in candidates where try !Self.hasPendingPassThrough(messageID: messageID, db) {
-                try db.execute(
-                    sql: "DELETE FROM sealed_parts WHERE message_id = ? AND part_index = ?",
-                    arguments: [messageID, Self.passThroughPartIndex])
-                finished.append(messageID)
-            }
+            try db.execute(
+                sql: """
+                    DELETE FROM sealed_parts WHERE part_index = ? AND message_id IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [Self.passThroughPartIndex, Self.jsonStrings(finished)])
             return finished
         }
         for messageID in finished { parts.remove(messageID: messageID, parts: [Self.passThroughPartIndex]) }
