@@ -113,6 +113,7 @@ struct NativeRecallTests {
         let parsed = try ParsedMail(parsing: list.bytes)
         #expect(parsed.header("Subject")?.contains("matches 2 messages") == true)
         #expect(parsed.header("Auto-Submitted") == "auto-replied")
+        #expect(try pythonEmailDefects(list.bytes, in: bench.root) == "[]")
         let links = parsed.links.filter { $0.contains("/app/manage#") }
         #expect(links.count == 2)
         var opened: Set<String> = []

@@ -133,6 +133,7 @@ struct RevokeByReplyTests {
         let notice = try #require(
             try Support.delivered(bench, messageID: id).first { $0.row.recipient == "bob@partner.test" && $0.row.kind == .withdrawal || $0.row.recipient == "bob@partner.test" && $0.row.kind == .correction })
         let link = try Link.parse(try #require(try ParsedMail(parsing: notice.bytes).links.first { $0.contains("/m/") }))
+        #expect(try pythonEmailDefects(notice.bytes, in: bench.root) == "[]")
         let opened = try await bench.service.open(token: link.token, linkKey: link.linkKey)
         #expect(opened.envelope.bodyText.contains("The right numbers are attached."))
         #expect(opened.envelope.attachments.map(\.name) == ["q3-v2.pdf"])
