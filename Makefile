@@ -9,7 +9,8 @@ SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 # they make with openssl; the web app is tested in Debian's headless Chromium, driven by
 # Selenium (from PyPI, pinned in Tests/Browser/requirements.txt).
 # The gateway's tests run Debian's postfix from a configuration directory of their own.
-TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix
+# The PostgreSQL vault's tests start their own cluster of Debian's postgresql (initdb, pg_ctl).
+TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix postgresql
 PYTHON ?= python3
 # The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk.
 BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix

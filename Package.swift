@@ -191,6 +191,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PostgresVaultTests",
+            dependencies: ["RetractTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: ["retract", "RetractTestSupport", "Mail", "Seal"],
             swiftSettings: strict
