@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +43,17 @@ let package = Package(
             name: "Vault",
             dependencies: [
                 "Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The PostgreSQL vault (issue 14): its URL, its frozen migrations; no GRDB here.
+        .target(
+            name: "PostgresVault",
+            dependencies: [
+                "Sodium",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -192,7 +204,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresVaultTests",
-            dependencies: ["RetractTestSupport"],
+            dependencies: [
+                "PostgresVault", "RetractTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
