@@ -205,8 +205,9 @@ let package = Package(
         .testTarget(
             name: "PostgresVaultTests",
             dependencies: [
-                "PostgresVault", "RetractTestSupport",
+                "PostgresVault", "RetractTestSupport", "Vault",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
