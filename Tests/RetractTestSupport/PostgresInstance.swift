@@ -127,18 +127,37 @@ public final class PostgresInstance: @unchecked Sendable {
     }
 
     /// Runs `body` with a started instance and stops it afterwards, also when `body` throws.
+    ///
+    /// Starting and stopping block for a second or two (initdb, pg_ctl -w); they run on a
+    /// thread of their own, not on one of the few threads Swift concurrency shares among all
+    /// the tests running at the same time.
     public static func withInstance<T>(
         tls: Bool = false, tlsSubjectAltName: String = "DNS:localhost",
         _ body: (PostgresInstance) async throws -> T
     ) async throws -> T {
-        let instance = try PostgresInstance(tls: tls, tlsSubjectAltName: tlsSubjectAltName)
+        let instance = try await offThePool { try PostgresInstance(tls: tls, tlsSubjectAltName: tlsSubjectAltName) }
         do {
             let result = try await body(instance)
-            instance.stop()
+            await offThePool { instance.stop() }
             return result
         } catch {
-            instance.stop()
+            await offThePool { instance.stop() }
             throw error
+        }
+    }
+
+    private static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private static func offThePool(_ work: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                work()
+                continuation.resume()
+            }
         }
     }
 
@@ -180,26 +199,13 @@ public final class PostgresInstance: @unchecked Sendable {
     }
 
     private static func psql(_ sql: String, arguments: [String], password: String?) throws -> String {
-        let output = Pipe()
-        let input = Pipe()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(binaries)/psql")
-        process.arguments = ["-X", "-w", "-q", "-At", "-v", "ON_ERROR_STOP=1"] + arguments
         var environment = ProcessInfo.processInfo.environment
         for name in environment.keys where name.hasPrefix("PG") { environment[name] = nil }
         if let password { environment["PGPASSWORD"] = password }
-        process.environment = environment
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.runSafely()
-        input.fileHandleForWriting.write(Data(sql.utf8))
-        try input.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresInstanceError("psql failed (exit \(process.terminationStatus)): \(text.suffix(600))")
-        }
+        let (status, text) = try execute(
+            "\(binaries)/psql", ["-X", "-w", "-q", "-At", "-v", "ON_ERROR_STOP=1"] + arguments,
+            environment: environment, input: sql)
+        guard status == 0 else { throw PostgresInstanceError("psql failed (exit \(status)): \(text.suffix(600))") }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -256,22 +262,50 @@ public final class PostgresInstance: @unchecked Sendable {
     }
 
     private static func run(_ tool: String, _ arguments: [String], in directory: URL? = nil) throws {
-        let output = Pipe()
+        let (status, text) = try execute(tool, arguments, in: directory)
+        guard status == 0 else {
+            let name =
+                arguments.first { $0.hasPrefix(binaries) }.map { URL(fileURLWithPath: $0).lastPathComponent } ?? tool
+            throw PostgresInstanceError("\(name) exited \(status): \(text.suffix(600))")
+        }
+    }
+
+    /// Runs `tool` to its end with stdin from `input` and stdout and stderr into one file, then
+    /// returns its status and output. Files, not pipes: a pipe's end inherited by a process a
+    /// concurrent test starts (a server that outlives its launcher) would hold up reading to
+    /// end-of-file here until that server stops.
+    private static func execute(
+        _ tool: String, _ arguments: [String], environment: [String: String]? = nil, input: String? = nil,
+        in directory: URL? = nil
+    ) throws -> (status: Int32, output: String) {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "retract-pg-io-\(UUID().uuidString.prefix(8))")
+        let inputFile = scratch.appendingPathExtension("in")
+        let outputFile = scratch.appendingPathExtension("out")
+        try Data((input ?? "").utf8).write(to: inputFile)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: inputFile)
+            try? FileManager.default.removeItem(at: outputFile)
+        }
+        let inputHandle = try FileHandle(forReadingFrom: inputFile)
+        let outputHandle = try FileHandle(forWritingTo: outputFile)
+        defer {
+            try? inputHandle.close()
+            try? outputHandle.close()
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let directory { process.currentDirectoryURL = directory }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
+        process.standardInput = inputHandle
+        process.standardOutput = outputHandle
+        process.standardError = outputHandle
         try process.runSafely()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let name =
-                arguments.first { $0.hasPrefix(binaries) }.map { URL(fileURLWithPath: $0).lastPathComponent } ?? tool
-            throw PostgresInstanceError("\(name) exited \(process.terminationStatus): \(text.suffix(600))")
-        }
+        let text = (try? String(contentsOf: outputFile, encoding: .utf8)) ?? ""
+        return (process.terminationStatus, text)
     }
 
     private static func randomSecret() -> String {
