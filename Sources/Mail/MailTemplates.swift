@@ -131,6 +131,7 @@ public struct MailTemplates: Sendable {
         data["originalSubject"] = r.originalSubject
         data["originalSentAt"] = MailDateFormat.body(r.originalSentAt, locale: r.locale)
         if let reason = Self.nonBlank(r.reason) { data["reason"] = reason }
+        if r.correctionWithheld { data["correctionWithheld"] = true }
         for row in r.rows {
             guard RecallReportRow.outcomes.contains(row.outcome) else {
                 throw MailError.invalidTemplateInput.with(

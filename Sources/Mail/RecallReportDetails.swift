@@ -20,14 +20,18 @@ public struct RecallReportDetails: Sendable {
     public var messageID: String
     /// The mail the report threads under (a gateway receipt), if any.
     public var inReplyTo: String?
+    /// Whether a corrected version the revocation was asked for (in a reply not from the
+    /// sender over a trusted path) was withheld; the report says so.
+    public var correctionWithheld: Bool
 
     /// Creates the details; `messageID` defaults to a fresh one in the service's domain.
     public init(
         serviceAddress: MailAddress, sender: MailAddress, originalSubject: String, originalSentAt: Date,
         reason: String? = nil, rows: [RecallReportRow], locale: MailLocale = .en, messageID: String? = nil,
-        inReplyTo: String? = nil
+        inReplyTo: String? = nil, correctionWithheld: Bool = false
     ) {
         self.inReplyTo = inReplyTo
+        self.correctionWithheld = correctionWithheld
         self.serviceAddress = serviceAddress
         self.sender = sender
         self.originalSubject = originalSubject

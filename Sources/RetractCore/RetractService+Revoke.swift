@@ -56,8 +56,8 @@ extension RetractService {
                 attachmentCount: $0.attachments.count, expiresAt: at.addingTimeInterval(configuration.defaultExpiry))
         }
         let settings = RevocationSettings(
-            notify: request.notify, notifySender: request.notifySender, reason: request.reason, replacement: issue,
-            context: context, at: at)
+            notify: request.notify, notifySender: request.notifySender, correctionWithheld: request.correctionWithheld,
+            reason: request.reason, replacement: issue, context: context, at: at)
 
         // Outside the write lock: decide from the snapshot, render and seal in parallel.
         let decisions = targets.map { Self.decide($0, notify: request.notify, replacing: issue != nil) }
@@ -115,6 +115,7 @@ extension RetractService {
     struct RevocationSettings: Sendable {
         var notify: RevokeRequest.NoticePolicy
         var notifySender: Bool = true
+        var correctionWithheld = false
         var reason: String?
         var replacement: ReplacementIssue?
         var context: NoticeContext
@@ -413,7 +414,7 @@ extension RetractService {
                         RecallReportRow(recipient: $0.address, outcome: $0.outcome, openedAt: $0.openedAt, notice: $0.notice)
                     },
                     locale: context.locale, messageID: MessageIDFactory.make(domain: context.service.domain),
-                    inReplyTo: context.receiptMessageID))
+                    inReplyTo: context.receiptMessageID, correctionWithheld: settings.correctionWithheld))
         }
         return try queuedMail(
             report, kind: .report, messageID: context.messageID, grantID: nil, recipient: context.sender.address,

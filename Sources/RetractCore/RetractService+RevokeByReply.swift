@@ -137,10 +137,11 @@ extension RetractService {
         let replacement: RevokeRequest.Replacement? =
             trusted && correctionWanted
             ? RevokeRequest.Replacement(subject: nil, body: command.correction ?? "", attachments: named) : nil
-        let request = RevokeRequest(
+        var request = RevokeRequest(
             messageID: found.messageID, recipients: command.recipients,
             reason: command.reason.map { String($0.prefix(Self.maxReasonLength)) }, notify: .all,
             replacement: replacement)
+        request.correctionWithheld = correctionWanted && replacement == nil
         do {
             let report = try await revokeQueuingNotices(request)
             logger.info(

@@ -42,6 +42,9 @@ public struct RevokeRequest: Sendable {
     /// Whether the sender is mailed the recall report (`--notify-sender report`, the
     /// default) or not (`none`).
     public var notifySender: Bool
+    /// Whether a corrected version was asked for but withheld (a reply by someone the gateway
+    /// cannot vouch for); the recall report tells the sender.
+    public var correctionWithheld = false
 
     /// A revocation request.
     public init(

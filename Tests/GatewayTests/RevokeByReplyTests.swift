@@ -145,7 +145,7 @@ struct RevokeByReplyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: bench.root.path).filter { $0.hasSuffix(".d") }.isEmpty)
     }
 
-    @Test("a forwarded receipt replied to from another address revokes but sends no correction")
+    @Test("a forwarded receipt replied to from another address revokes but sends no correction, and the report tells the sender")
     func forwardedReceipt() async throws {
         let bench = try Support.bench()
         let (id, address, _) = try await Self.sealed(bench)
@@ -160,6 +160,9 @@ struct RevokeByReplyTests {
         #expect(try bench.service.vault.messages().count == 1)
         let mails = try Support.delivered(bench, messageID: id)
         #expect(!mails.contains { String(decoding: $0.bytes, as: UTF8.self).contains("666") })
+        // And the sender's report says the correction was withheld and how to send one
+        let report = try #require(mails.first { $0.row.kind == .report && $0.row.recipient == "alice@corp.test" })
+        #expect(try ParsedMail(parsing: report.bytes).textBody?.contains("The corrected version in your reply was not sent") == true)
     }
 
     @Test("automatic mail (an out-of-office, a bounce) and a reply without a command revoke nothing")
