@@ -290,14 +290,15 @@ struct AttachmentExtractor {
 
     /// Appends decoded bytes to the leaf's file or the kept body.
     private mutating func emit(_ bytes: [UInt8]) {
-        if var kept = capture {
-            if kept.bytes.count + bytes.count > Self.maximumBody {
-                kept.overflowed = true
-                kept.bytes += bytes.prefix(max(0, Self.maximumBody - kept.bytes.count))
+        // Mutated in place: a copy out of the optional and back would copy the whole kept
+        // body on every line (quadratic in its size).
+        if capture != nil {
+            if capture!.bytes.count + bytes.count > Self.maximumBody {
+                capture!.overflowed = true
+                capture!.bytes += bytes.prefix(max(0, Self.maximumBody - capture!.bytes.count))
             } else {
-                kept.bytes += bytes
+                capture!.bytes += bytes
             }
-            capture = kept
             return
         }
         guard let output else { return }
