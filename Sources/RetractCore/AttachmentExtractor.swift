@@ -16,6 +16,7 @@ import Mail
 /// The same pass keeps the first text/plain and the first text/html body (not attachments)
 /// in memory, each up to `maximumBody` bytes after its transfer encoding, and decodes them
 /// from their `charset` through `Charset`: the reader shows them whatever the message's size.
+/// A `format=flowed` text body (Thunderbird, Apple Mail) is unflowed through `FlowedText`.
 struct AttachmentExtractor {
     /// One attachment on disk.
     struct Extracted {
@@ -106,6 +107,9 @@ struct AttachmentExtractor {
     private struct Capture {
         var isHTML: Bool
         var charset: String?
+        /// `format=flowed` (RFC 3676) text, and its `delsp=yes`.
+        var flowed = false
+        var deleteSpace = false
         var bytes: [UInt8] = []
         var overflowed = false
     }
@@ -216,8 +220,8 @@ struct AttachmentExtractor {
         }
         let disposition = HeaderParameters(field("content-disposition") ?? "")
         let fileName = Self.decodedName(
-            disposition["filename*"].flatMap(HeaderParameters.decodeExtended)
-                ?? disposition["filename"] ?? type["name*"].flatMap(HeaderParameters.decodeExtended) ?? type["name"])
+            disposition.extendedValue("filename") ?? disposition["filename"] ?? type.extendedValue("name")
+                ?? type["name"])
         let isBody =
             (mediaType == "text/plain" || mediaType == "text/html") && fileName == nil
             && disposition.value.lowercased() != "attachment"
@@ -231,7 +235,9 @@ struct AttachmentExtractor {
                 return true
             }
             if isHTML { sawHTML = true } else { sawText = true }
-            capture = Capture(isHTML: isHTML, charset: type["charset"])
+            capture = Capture(
+                isHTML: isHTML, charset: type["charset"], flowed: !isHTML && FlowedText.isFlowed(type["format"]),
+                deleteSpace: type["delsp"]?.lowercased() == "yes")
             mode = .capturing
             return true
         }
@@ -240,8 +246,7 @@ struct AttachmentExtractor {
             return true
         }
         let number = extracted.count + 1
-        let fallback = mediaType == "message/rfc822" ? "message-\(number).eml" : "attachment-\(number)"
-        let name = AttachmentName.cleaned(fileName ?? fallback)
+        let name = AttachmentName.cleaned(fileName ?? Self.fallbackName(mediaType: mediaType, number: number))
         let url = directory.appendingPathComponent(".retract-part-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: url.path)
@@ -254,6 +259,17 @@ struct AttachmentExtractor {
         current = (name, Self.plausibleMediaType(mediaType), Self.contentID(field("content-id")))
         mode = .writing
         return true
+    }
+
+    /// The name of a part that has none: a forwarded message is `message-N.eml`, a calendar
+    /// part (Outlook's text/calendar invitation inside multipart/alternative) `invitation-N.ics`,
+    /// so a click opens it in the right program; anything else `attachment-N`.
+    static func fallbackName(mediaType: String, number: Int) -> String {
+        switch mediaType {
+        case "message/rfc822": "message-\(number).eml"
+        case "text/calendar": "invitation-\(number).ics"
+        default: "attachment-\(number)"
+        }
     }
 
     /// `<id>` of a Content-ID field without its brackets, when it is printable ASCII of at most 250 bytes.
@@ -353,6 +369,7 @@ struct AttachmentExtractor {
             }
         } else {
             var text = Charset.decode(kept.bytes, label: kept.charset).text.replacingOccurrences(of: "\r\n", with: "\n")
+            if kept.flowed { text = FlowedText.unflow(text, deleteSpace: kept.deleteSpace) }
             if kept.overflowed { text += "\n[…] The rest of this text is in the original message (original.eml)." }
             bodies.text = text
         }

@@ -71,6 +71,71 @@ struct AttachmentExtractorBodiesTests {
         #expect(extraction.text?.hasSuffix("The rest of this text is in the original message (original.eml).") == true)
     }
 
+    @Test("a format=flowed text body reads as its paragraphs; with delsp=yes in ISO-2022-JP without the wrap's space")
+    func flowedBodies() throws {
+        // Thunderbird's flowed UTF-8 (8bit), and Apple Mail's Japanese (7bit ISO-2022-JP, delsp=yes)
+        let thunderbird = Array(
+            """
+            Content-Type: text/plain; charset=UTF-8; format=flowed\r
+            Content-Transfer-Encoding: 8bit\r
+            \r
+            die Abweichung an Prüfstand B liegt \r
+            weiterhin über dem Grenzwert.\r
+            \r
+            -- \r
+            Jürgen\r
+
+            """.utf8)
+        let (flowed, first) = try extract(thunderbird)
+        defer { try? FileManager.default.removeItem(at: first) }
+        #expect(flowed.text == "die Abweichung an Prüfstand B liegt weiterhin über dem Grenzwert.\n\n-- \nJürgen")
+
+        let esc = "\u{1B}"
+        let apple = Array(
+            ("Content-Type: text/plain; charset=iso-2022-jp; format=flowed; delsp=yes\r\n"
+                + "Content-Transfer-Encoding: 7bit\r\n\r\n"
+                // 来週の / 打ち合わせ, cut by the wrap
+                + "\(esc)$BMh=5$N\(esc)(B \r\n\(esc)$BBG$A9g$o$;\(esc)(B\r\n").utf8)
+        let (japanese, second) = try extract(apple)
+        defer { try? FileManager.default.removeItem(at: second) }
+        #expect(japanese.text == "来週の打ち合わせ")
+    }
+
+    @Test("Outlook's unnamed text/calendar invitation is named invitation-N.ics, beside its named invite.ics")
+    func calendarName() throws {
+        let mail = Array(
+            """
+            Content-Type: multipart/mixed; boundary=mixed\r
+            \r
+            --mixed\r
+            Content-Type: multipart/alternative; boundary=alt\r
+            \r
+            --alt\r
+            Content-Type: text/plain; charset="utf-8"\r
+            \r
+            Agenda\r
+            --alt\r
+            Content-Type: text/calendar; charset="utf-8"; method=REQUEST\r
+            \r
+            BEGIN:VCALENDAR\r
+            END:VCALENDAR\r
+            --alt--\r
+            --mixed\r
+            Content-Type: application/ics; name="invite.ics"\r
+            Content-Disposition: attachment; filename="invite.ics"\r
+            \r
+            BEGIN:VCALENDAR\r
+            END:VCALENDAR\r
+            --mixed--\r
+
+            """.utf8)
+        let (extraction, directory) = try extract(mail)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(extraction.parts.map(\.name) == ["invitation-1.ics", "invite.ics"])
+        #expect(extraction.parts.map(\.mediaType) == ["text/calendar", "application/ics"])
+        #expect(try Data(contentsOf: extraction.parts[0].url) == Data("BEGIN:VCALENDAR\r\nEND:VCALENDAR".utf8))
+    }
+
     @Test(
         "Content-IDs are kept only when they are printable ASCII",
         arguments: [
