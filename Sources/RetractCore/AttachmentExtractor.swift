@@ -16,7 +16,9 @@ import Mail
 /// The same pass keeps the first text/plain and the first text/html body (not attachments)
 /// in memory, each up to `maximumBody` bytes after its transfer encoding, and decodes them
 /// from their `charset` through `Charset`: the reader shows them whatever the message's size.
-/// A `format=flowed` text body (Thunderbird, Apple Mail) is unflowed through `FlowedText`.
+/// A `format=flowed` text body (Thunderbird, Apple Mail) is unflowed through `FlowedText`;
+/// Apple Mail's HTML fragments around an attachment in rich text (the text/html parts of one
+/// multipart/mixed) are joined into one HTML body.
 struct AttachmentExtractor {
     /// One attachment on disk.
     struct Extracted {
@@ -33,7 +35,8 @@ struct AttachmentExtractor {
         var parts: [Extracted] = []
         /// The first text/plain body, decoded; cut at `maximumBody` bytes (with a note).
         var text: String?
-        /// The first text/html body, decoded; nil when there is none or it is over `maximumBody`.
+        /// The first text/html body (with the fragments that continue it in the same multipart/mixed),
+        /// decoded; nil when there is none or it is over `maximumBody`.
         var html: String?
         /// True when a text/html body was there but over `maximumBody`.
         var htmlTooLarge = false
@@ -110,6 +113,8 @@ struct AttachmentExtractor {
         /// `format=flowed` (RFC 3676) text, and its `delsp=yes`.
         var flowed = false
         var deleteSpace = false
+        /// Bytes of HTML kept already that this fragment joins (they count towards `maximumBody`).
+        var held = 0
         var bytes: [UInt8] = []
         var overflowed = false
     }
@@ -117,6 +122,10 @@ struct AttachmentExtractor {
     private let directory: URL
     private let limit: Int
     private var boundaries: [String] = []
+    /// The media type of each open multipart, beside its boundary.
+    private var multipartTypes: [String] = []
+    /// How many multiparts were open around the first text/html body (nil before one).
+    private var htmlDepth: Int?
     private var mode = Mode.headers
     private var headerLines: [String] = []
     private var headerBytes = 0
@@ -159,9 +168,11 @@ struct AttachmentExtractor {
             closeLeaf()
             if closing {
                 boundaries.removeSubrange(index...)
+                multipartTypes.removeSubrange(index...)
                 mode = .skipping
             } else {
                 boundaries.removeSubrange((index + 1)...)
+                multipartTypes.removeSubrange((index + 1)...)
                 mode = .headers
                 headerLines = []
                 headerBytes = 0
@@ -215,6 +226,7 @@ struct AttachmentExtractor {
                 return false
             }
             boundaries.append(boundary)
+            multipartTypes.append(mediaType)
             mode = .skipping
             return true
         }
@@ -230,14 +242,26 @@ struct AttachmentExtractor {
         owedLineEnd = []
         if isBody {
             let isHTML = mediaType == "text/html"
-            guard isHTML ? !sawHTML : !sawText else {
+            // Apple Mail keeps an attachment where it sits in rich text: a multipart/mixed of
+            // text/html, the attachment, text/html. The fragments after the first are the rest
+            // of the same body, so they are kept, joined to it.
+            let continuesHTML =
+                isHTML && bodies.html != nil && htmlDepth == boundaries.count
+                && multipartTypes.last == "multipart/mixed"
+            guard isHTML ? !sawHTML || continuesHTML : !sawText else {
                 mode = .skipping
                 return true
             }
-            if isHTML { sawHTML = true } else { sawText = true }
+            if isHTML {
+                sawHTML = true
+                htmlDepth = boundaries.count
+            } else {
+                sawText = true
+            }
             capture = Capture(
                 isHTML: isHTML, charset: type["charset"], flowed: !isHTML && FlowedText.isFlowed(type["format"]),
-                deleteSpace: type["delsp"]?.lowercased() == "yes")
+                deleteSpace: type["delsp"]?.lowercased() == "yes",
+                held: continuesHTML ? bodies.html?.utf8.count ?? 0 : 0)
             mode = .capturing
             return true
         }
@@ -309,9 +333,9 @@ struct AttachmentExtractor {
         // Mutated in place: a copy out of the optional and back would copy the whole kept
         // body on every line (quadratic in its size).
         if capture != nil {
-            if capture!.bytes.count + bytes.count > Self.maximumBody {
+            if capture!.held + capture!.bytes.count + bytes.count > Self.maximumBody {
                 capture!.overflowed = true
-                capture!.bytes += bytes.prefix(max(0, Self.maximumBody - capture!.bytes.count))
+                capture!.bytes += bytes.prefix(max(0, Self.maximumBody - capture!.held - capture!.bytes.count))
             } else {
                 capture!.bytes += bytes
             }
@@ -363,9 +387,11 @@ struct AttachmentExtractor {
         if kept.isHTML {
             if kept.overflowed {
                 bodies.htmlTooLarge = true
+                bodies.html = nil
             } else {
-                bodies.html = Charset.decode(kept.bytes, label: kept.charset).text
+                let fragment = Charset.decode(kept.bytes, label: kept.charset).text
                     .replacingOccurrences(of: "\r\n", with: "\n")
+                bodies.html = bodies.html.map { $0 + "\n" + fragment } ?? fragment
             }
         } else {
             var text = Charset.decode(kept.bytes, label: kept.charset).text.replacingOccurrences(of: "\r\n", with: "\n")

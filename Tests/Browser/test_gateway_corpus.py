@@ -98,17 +98,21 @@ def without_trace(message):
 
 
 def decoded_parts(message_bytes):
-    """Python's reading of the message: each non-body leaf part's file name (or type) and bytes;
-    a forwarded message (message/rfc822) is one part, not looked into."""
+    """Python's reading of the message: each leaf part that is not body text (text/plain or
+    text/html without a file name, not an attachment) with its file name, type and part; a
+    forwarded message (message/rfc822) is one part, not looked into."""
     message = email.message_from_bytes(message_bytes, policy=email.policy.default)
-    bodies = {id(part) for part in (message.get_body(("plain",)), message.get_body(("html",))) if part is not None}
     parts = []
+
+    def is_body(part):
+        return (part.get_content_type() in ("text/plain", "text/html") and part.get_filename() is None
+                and part.get_content_disposition() != "attachment")
 
     def walk(part):
         if part.is_multipart() and part.get_content_type() != "message/rfc822":
             for child in part.iter_parts():
                 walk(child)
-        elif id(part) not in bodies:
+        elif not is_body(part):
             parts.append((part.get_filename(), part.get_content_type(), part))
 
     walk(message)

@@ -101,6 +101,79 @@ struct AttachmentExtractorBodiesTests {
         #expect(japanese.text == "来週の打ち合わせ")
     }
 
+    @Test("Apple Mail's rich text around an attachment: the HTML fragments of one multipart/mixed are one body")
+    func appleMailFragments() throws {
+        // Given multipart/alternative > multipart/mixed of text/html, a PDF, text/html
+        let mail = Array(
+            """
+            Content-Type: multipart/alternative; boundary="Apple-Mail=_A"\r
+            \r
+            --Apple-Mail=_A\r
+            Content-Type: text/plain; charset=utf-8\r
+            \r
+            before after\r
+            --Apple-Mail=_A\r
+            Content-Type: multipart/mixed; boundary="Apple-Mail=_B"\r
+            \r
+            --Apple-Mail=_B\r
+            Content-Type: text/html; charset=utf-8\r
+            \r
+            <html><body><div>before</div></body></html>\r
+            --Apple-Mail=_B\r
+            Content-Disposition: inline; filename=plan.pdf\r
+            Content-Type: application/pdf; name="plan.pdf"\r
+            \r
+            %PDF-1.4\r
+            --Apple-Mail=_B\r
+            Content-Type: text/html; charset=iso-8859-1\r
+            Content-Transfer-Encoding: quoted-printable\r
+            \r
+            <html><body><div>after, caf=E9</div></body></html>\r
+            --Apple-Mail=_B--\r
+            \r
+            --Apple-Mail=_A--\r
+
+            """.utf8)
+        let (extraction, directory) = try extract(mail)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Then both fragments, each from its own charset, are the HTML body; the PDF is a part
+        #expect(
+            extraction.html
+                == "<html><body><div>before</div></body></html>\n<html><body><div>after, café</div></body></html>")
+        #expect(extraction.parts.map(\.name) == ["plan.pdf"])
+    }
+
+    @Test("a second text/html that is not a sibling fragment (another alternative) is not joined")
+    func alternativesAreNotJoined() throws {
+        let mail = Array(
+            """
+            Content-Type: multipart/mixed; boundary=m\r
+            \r
+            --m\r
+            Content-Type: multipart/alternative; boundary=a\r
+            \r
+            --a\r
+            Content-Type: text/html\r
+            \r
+            <p>one</p>\r
+            --a\r
+            Content-Type: text/html\r
+            \r
+            <p>other rendering</p>\r
+            --a--\r
+            --m\r
+            Content-Type: text/html\r
+            \r
+            <p>forwarded inline</p>\r
+            --m--\r
+
+            """.utf8)
+        let (extraction, directory) = try extract(mail)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(extraction.html == "<p>one</p>")
+        #expect(extraction.parts.isEmpty)
+    }
+
     @Test("Outlook's unnamed text/calendar invitation is named invitation-N.ics, beside its named invite.ics")
     func calendarName() throws {
         let mail = Array(
