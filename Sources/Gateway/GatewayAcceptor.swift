@@ -153,9 +153,11 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
             removingTag: policy.isTagged(headers.subject) ? policy.tag : nil)
         // A native recall request revokes the sealed message it means (only reached from an
         // authenticated or trusted client: the SMTP server relays for nobody else).
-        if let recall = RecallRequest.recognise(file: message.file, prefixes: service.configuration.recallPrefixes) {
+        if let recall = RecallRequest.recognise(
+            headers: headers, file: message.file, prefixes: service.configuration.recallPrefixes)
+        {
             let handled = try await service.handleRecall(
-                mail, originalSubject: policy.cleanedSubject(recall.originalSubject))
+                mail, headers: headers, originalSubject: policy.cleanedSubject(recall.originalSubject))
             logger.info("native recall request handled", metadata: ["form": "\(recall.form.rawValue)"])
             let passed = message.recipients.map { $0 }
             switch handled {
@@ -180,7 +182,7 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
         let helo = Self.token(client.forwarded["HELO"] ?? client.heloName)
         let address = Self.token(client.forwarded["ADDR"] ?? client.address)
         let proto = "ESMTP" + (client.tls ? "S" : "") + (client.authenticatedAs == nil ? "" : "A")
-        let date = Self.traceDate(service.now())
+        let date = MailDateFormat.rfc5322(service.now())
         return "Received: from \(helo) (\(address)) by \(Self.token(hostName)) (Retract) with \(proto); \(date)"
     }
 
@@ -193,12 +195,5 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
         return word.isEmpty ? "unknown" : word
     }
 
-    /// An RFC 5322 date in UTC.
-    static func traceDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return formatter.string(from: date)
-    }
+
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Mail
+import RetractCore
 
 /// A native "Recall This Message" request from Outlook / Exchange, recognised among the mail
 /// the gateway receives, and the subject of the message it wants back.
@@ -11,10 +12,10 @@ import Mail
 /// in `EE_MessageRecallEmail` (Outlook on the web) or `EE_LegacyOutlookRecall` (classic
 /// Outlook). Older Outlook sends a TNEF `winmail.dat` of class `IPM.Outlook.Recall` instead.
 ///
-/// Recognised on those headers (or the TNEF class) first; without them only when the subject
-/// starts with one of the configured prefixes (`RETRACT_RECALL_PREFIXES`, localised clients
-/// write others) *and* the rest of the mail looks like a recall: a `Thread-Topic` equal to
-/// the rest of the subject, or the English recall sentence in the body. Recognising is not
+/// Recognised on those headers first; without them only when the subject starts with one of
+/// the configured prefixes (`RETRACT_RECALL_PREFIXES`, localised clients write others) *and*
+/// the rest of the mail looks like a recall: the TNEF class, a `Thread-Topic` equal to the
+/// rest of the subject, or the English recall sentence in the body. Recognising is not
 /// revoking: the message must also match a sealed message of the same sender (see
 /// `RetractService.handleRecall`).
 public struct RecallRequest: Sendable, Equatable {
@@ -37,47 +38,53 @@ public struct RecallRequest: Sendable, Equatable {
     /// The subject of the message to recall (Thread-Topic, or the subject without its prefix).
     public var originalSubject: String
 
-    /// Largest mail looked at: a recall request is a few kilobytes (a TNEF one a few more).
+    /// Largest mail whose body is read (for the TNEF class or the recall sentence): a recall
+    /// request is a few kilobytes, a TNEF one a few more.
     public static let maximumSize = 256 << 10
     /// The English sentence Exchange writes.
     static let recallSentence = "would like to recall the message"
 
-    /// The recall request `file` holds, or nil when it is none (or too large to be one).
-    public static func recognise(file: URL, prefixes: [String]) -> RecallRequest? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
-            let size = (attributes[.size] as? NSNumber)?.intValue, size <= maximumSize,
-            let data = try? Data(contentsOf: file)
-        else { return nil }
-        return recognise([UInt8](data), prefixes: prefixes)
-    }
-
-    /// The recall request `bytes` hold, or nil.
-    public static func recognise(_ bytes: [UInt8], prefixes: [String]) -> RecallRequest? {
-        guard bytes.count <= maximumSize, let mail = try? ParsedMail(parsing: bytes) else { return nil }
-        let subject = HeaderText.oneLine(mail.header("Subject") ?? "", fallback: "")
-        let topic = mail.header("Thread-Topic").map { HeaderText.oneLine($0, fallback: "") }
+    /// The recall request a received message is, or nil.
+    ///
+    /// Decided on the header fields the gateway has already read; the file is opened only
+    /// for a message whose subject carries one of `prefixes` and that has no recall headers
+    /// (older Outlook's TNEF form, or a client that wrote only the sentence), so ordinary
+    /// mail costs no second read. A TNEF recall is therefore recognised by its prefix too.
+    public static func recognise(headers: IncomingMailHeaders, file: URL, prefixes: [String]) -> RecallRequest? {
+        let subject = headers.subject
+        let topic = headers.other[.threadTopic]
         let withoutPrefix = strippingPrefix(subject, prefixes: prefixes)
         func request(_ form: Form) -> RecallRequest? {
             let original = topic.flatMap { $0.isEmpty ? nil : $0 } ?? withoutPrefix ?? subject
             return original.isEmpty ? nil : RecallRequest(form: form, originalSubject: original)
         }
-        let diagnostic = mail.header("X-MS-TrafficTypeDiagnostic")?.trimmingCharacters(in: .whitespaces) ?? ""
+        let diagnostic = headers.other[.trafficTypeDiagnostic] ?? ""
         if diagnostic.hasSuffix("EE_MessageRecallEmail") { return request(.messageRecallEmail) }
         if diagnostic.hasSuffix("EE_LegacyOutlookRecall") { return request(.legacyOutlookRecall) }
-        if mail.header("x-ms-exchange-recallreportgenerated")?.trimmingCharacters(in: .whitespaces).lowercased()
-            == "true"
-        {
-            return request(.recallReportHeader)
-        }
-        if let tnef = tnefPayload(bytes), TNEFMessageClass.read(tnef)?.lowercased() == "ipm.outlook.recall" {
+        if headers.other[.recallReportGenerated]?.lowercased() == "true" { return request(.recallReportHeader) }
+        guard let rest = withoutPrefix, !rest.isEmpty else { return nil }
+        let contentType = (headers.other[.contentType] ?? "text/plain").lowercased()
+        if contentType.hasPrefix("multipart/") {
+            guard let bytes = smallFile(file), let tnef = tnefPayload(bytes),
+                TNEFMessageClass.read(tnef)?.lowercased() == "ipm.outlook.recall"
+            else { return nil }
             return request(.tnef)
         }
-        guard let rest = withoutPrefix, !rest.isEmpty else { return nil }
-        let contentType = (mail.header("Content-Type") ?? "text/plain").lowercased()
         guard contentType.hasPrefix("text/plain") else { return nil }
-        let sentence = mail.textBody?.lowercased().contains(recallSentence) == true
-        guard topic == rest || sentence else { return nil }
-        return RecallRequest(form: .subjectPrefix, originalSubject: topic ?? rest)
+        if topic == rest { return RecallRequest(form: .subjectPrefix, originalSubject: rest) }
+        guard let bytes = smallFile(file), let mail = try? ParsedMail(parsing: bytes),
+            mail.textBody?.lowercased().contains(recallSentence) == true
+        else { return nil }
+        return RecallRequest(form: .subjectPrefix, originalSubject: rest)
+    }
+
+    /// The file's bytes when it is at most `maximumSize`.
+    static func smallFile(_ file: URL) -> [UInt8]? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
+            let size = (attributes[.size] as? NSNumber)?.intValue, size <= maximumSize,
+            let data = try? Data(contentsOf: file)
+        else { return nil }
+        return [UInt8](data)
     }
 
     /// The subject after the first matching prefix (compared case-insensitively, blanks

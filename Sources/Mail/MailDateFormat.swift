@@ -1,7 +1,7 @@
 import Foundation
 
 /// Date formats used in mail, all in UTC and independent of the machine's locale data.
-enum MailDateFormat {
+public enum MailDateFormat {
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let shortMonths = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -33,7 +33,7 @@ enum MailDateFormat {
     }
 
     /// The RFC 5322 `date-time` of a `Date:` header: `Mon, 3 Mar 2025 14:05:09 +0000`.
-    static func rfc5322(_ date: Date) -> String {
+    public static func rfc5322(_ date: Date) -> String {
         let p = Self.parts(date)
         let weekday = Self.weekdays[(p.weekday - 1) % 7]
         let month = Self.shortMonths[(p.month - 1) % 12]

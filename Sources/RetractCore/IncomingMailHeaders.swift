@@ -6,10 +6,12 @@ import Mail
 #endif
 
 /// What the gateway reads of a received RFC 5322 message before it seals it: a bounded parse
-/// of the header fields it needs and, when cheap, the first text/plain part.
+/// of the header fields it needs, read once and shared by the policy, the recall-request
+/// recogniser and revoke by reply. The bodies come from `AttachmentExtractor`'s one streaming
+/// pass; `fallbackBodies(file:)` parses a small message whole only when that pass found none.
 ///
-/// Nothing here is a reason to refuse mail: a header that does not parse is left out, a body
-/// that does not parse leaves `textBody` nil, and the message is sealed as it came.
+/// Nothing here is a reason to refuse mail: a header that does not parse is left out, and the
+/// message is sealed as it came.
 public struct IncomingMailHeaders: Sendable, Equatable {
     /// The first `From` mailbox, when it parses.
     public var from: MailAddress?
@@ -27,21 +29,32 @@ public struct IncomingMailHeaders: Sendable, Equatable {
     public var inReplyTo: String?
     /// The well-formed Message-IDs of `References`, oldest first (at most the last 20).
     public var references: [String] = []
-    /// The first text/plain part, when the message is small enough to parse whole and it does.
-    public var textBody: String?
-    /// The first text/html part, on the same terms as `textBody`.
-    public var htmlBody: String?
+    /// The few other fields the gateway looks at (`OtherField`), unfolded and decoded, by
+    /// lower-case name; the first of each.
+    public var other: [OtherField: String] = [:]
+
+    /// The other header fields read: those that mark a recall request or automatic mail.
+    public enum OtherField: String, Sendable, CaseIterable {
+        case threadTopic = "thread-topic"
+        case trafficTypeDiagnostic = "x-ms-traffictypediagnostic"
+        case recallReportGenerated = "x-ms-exchange-recallreportgenerated"
+        case contentType = "content-type"
+        case autoSubmitted = "auto-submitted"
+        case precedence = "precedence"
+        case autoReply = "x-autoreply"
+        case autoRespond = "x-autorespond"
+    }
 
     /// Most header bytes read: a header block longer than this is cut here.
     public static let maximumHeaderBytes = 256 << 10
-    /// Largest message whose body is parsed for a text part.
+    /// Largest message `fallbackBodies(file:)` parses whole.
     public static let maximumParsedSize = 2 << 20
 
     /// Creates the headers from their values (tests, and `read(file:)`).
     public init(
         from: MailAddress? = nil, replyTo: MailAddress? = nil, to: [MailAddress] = [], cc: [MailAddress] = [],
         subject: String = "", messageID: String? = nil, inReplyTo: String? = nil, references: [String] = [],
-        textBody: String? = nil
+        other: [OtherField: String] = [:]
     ) {
         self.from = from
         self.replyTo = replyTo
@@ -51,12 +64,28 @@ public struct IncomingMailHeaders: Sendable, Equatable {
         self.messageID = messageID
         self.inReplyTo = inReplyTo
         self.references = references
-        self.textBody = textBody
+        self.other = other
     }
 
-    /// Reads the header block (and, for a small message, the text part) of the file;
-    /// throws only when the file cannot be read.
+    /// Reads the header block of the file (at most `maximumHeaderBytes`); throws only when
+    /// the file cannot be read.
     public static func read(file: URL) throws(RetractError) -> IncomingMailHeaders {
+        let (bytes, _) = try prefix(of: file, upTo: maximumHeaderBytes)
+        return parse(bytes)
+    }
+
+    /// The first text/plain and text/html parts of a message of at most `maximumParsedSize`
+    /// bytes, parsed whole: what the reader shows when the streaming extraction found neither
+    /// (MIME it could not split). Nil for a larger message or one that does not parse.
+    public static func fallbackBodies(file: URL) -> (text: String?, html: String?)? {
+        guard let (bytes, whole) = try? prefix(of: file, upTo: maximumParsedSize), whole,
+            let mail = try? ParsedMail(parsing: bytes)
+        else { return nil }
+        return (mail.textBody, mail.htmlBody)
+    }
+
+    /// The first `limit` bytes of the file, and whether they are all of it.
+    static func prefix(of file: URL, upTo limit: Int) throws(RetractError) -> (bytes: [UInt8], whole: Bool) {
         let fd = open(file.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw RetractError(
@@ -69,7 +98,7 @@ public struct IncomingMailHeaders: Sendable, Equatable {
             throw RetractError(.attachmentUnreadable, "the received message \(file.path) is not a regular file")
         }
         let size = Int64(info.st_size)
-        let wanted = Int(min(size, Int64(size <= Int64(maximumParsedSize) ? maximumParsedSize : maximumHeaderBytes)))
+        let wanted = Int(min(size, Int64(limit)))
         var bytes = [UInt8](repeating: 0, count: wanted)
         var filled = 0
         while filled < wanted {
@@ -86,17 +115,15 @@ public struct IncomingMailHeaders: Sendable, Equatable {
             filled += got
         }
         bytes.removeLast(wanted - filled)
-        return parse(bytes, isWhole: Int64(filled) == size)
+        return (bytes, Int64(filled) == size)
     }
 
-    /// The header fields of `bytes` (a message or its beginning); the text part too when
-    /// `isWhole` and the message parses.
-    static func parse(_ bytes: [UInt8], isWhole: Bool) -> IncomingMailHeaders {
+    /// The header fields of `bytes` (a message or its beginning).
+    static func parse(_ bytes: [UInt8]) -> IncomingMailHeaders {
         let block = headerBlock(bytes)
         // Only the fields read here, each on its own, so one odd field cannot hide the others.
-        let wanted: Set<String> = [
-            "from", "reply-to", "to", "cc", "subject", "message-id", "in-reply-to", "references",
-        ]
+        let wanted = Set(["from", "reply-to", "to", "cc", "subject", "message-id", "in-reply-to", "references"])
+            .union(OtherField.allCases.map(\.rawValue))
         var fields: [(name: String, raw: String)] = []
         for field in unfoldedFields(block) where wanted.contains(field.name.lowercased()) {
             fields.append(field)
@@ -116,9 +143,10 @@ public struct IncomingMailHeaders: Sendable, Equatable {
         headers.messageID = messageIDs(raw("message-id")).first
         headers.inReplyTo = messageIDs(raw("in-reply-to")).first
         headers.references = Array(messageIDs(raw("references")).suffix(20))
-        if isWhole, let whole = try? ParsedMail(parsing: bytes) {
-            headers.textBody = whole.textBody
-            headers.htmlBody = whole.htmlBody
+        for field in OtherField.allCases {
+            if let value = parsed(field.rawValue)?.header(field.rawValue) {
+                headers.other[field] = HeaderText.oneLine(value, fallback: "")
+            }
         }
         return headers
     }

@@ -190,10 +190,14 @@ extension RetractService {
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
             maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
             origin: Self.gatewayOrigin)
-        let html = extraction.htmlTooLarge ? nil : (extraction.html ?? headers.htmlBody)
+        // MIME the streaming pass could not split: a small message is parsed whole instead.
+        let fallback =
+            sealsOriginal && extraction.text == nil && extraction.html == nil && !extraction.htmlTooLarge
+            ? IncomingMailHeaders.fallbackBodies(file: source) : nil
+        let html = extraction.htmlTooLarge ? nil : (extraction.html ?? fallback?.html)
         // Without a text part, the HTML's text is the plain-text view (and the API's body_text).
         let body =
-            (extraction.text ?? headers.textBody).flatMap { $0.isEmpty ? nil : $0 }
+            (extraction.text ?? fallback?.text).flatMap { $0.isEmpty ? nil : $0 }
             ?? html.map(HTMLSanitizer.plainText).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeSealedMessage(

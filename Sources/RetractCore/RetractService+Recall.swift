@@ -21,7 +21,9 @@ extension RetractService {
     ///
     /// A crash between the revocation and the commit of the pass-through copy is repaired by
     /// the client's retry: a second revocation of the same grants sends no second notice.
-    public func handleRecall(_ recall: IncomingMail, originalSubject: String) async throws(RetractError)
+    public func handleRecall(
+        _ recall: IncomingMail, headers: IncomingMailHeaders, originalSubject: String
+    ) async throws(RetractError)
         -> RecallHandling
     {
         let at = now()
@@ -42,7 +44,7 @@ extension RetractService {
         }
         guard !matches.isEmpty else {
             logger.notice("native recall matched no sealed message; passed on unchanged")
-            return .unmatched(passedOn: try await passRecallOn(recall, except: []))
+            return .unmatched(passedOn: try await passRecallOn(recall, headers: headers, except: []))
         }
 
         if matches.count == 1, let match = matches.first {
@@ -56,7 +58,7 @@ extension RetractService {
                 throw RetractError(.storage, "could not revoke the recalled message: \(error)")
             }
             let revoked = Set(match.common.map { $0.lowercased() })
-            let passed = try await passRecallOn(recall, except: revoked)
+            let passed = try await passRecallOn(recall, headers: headers, except: revoked)
             logger.info(
                 "native recall revoked a message",
                 metadata: ["message": "\(match.message.id)", "recipients": "\(match.common.count)"])
@@ -64,20 +66,21 @@ extension RetractService {
         }
 
         try queueRecallCandidates(matches.map(\.message), sender: recall.sender, subject: originalSubject, at: at)
-        let passed = try await passRecallOn(recall, except: [])
+        let passed = try await passRecallOn(recall, headers: headers, except: [])
         logger.notice("native recall matched several messages; none revoked", metadata: ["candidates": "\(matches.count)"])
         return .ambiguous(candidates: matches.map(\.message.id), passedOn: passed)
     }
 
     /// Commits the recall mail, unchanged, as a pass-through copy to each recipient not in
     /// `except`; the id of the message it is filed under, nil when nobody is left.
-    private func passRecallOn(_ recall: IncomingMail, except: Set<String>) async throws(RetractError) -> String? {
+    private func passRecallOn(
+        _ recall: IncomingMail, headers: IncomingMailHeaders, except: Set<String>
+    ) async throws(RetractError) -> String? {
         var rest = recall
         rest.recipients = recall.recipients.filter { !except.contains($0.address.lowercased()) }.map {
             IncomingMail.Recipient(address: $0.address, sealed: false)
         }
         guard !rest.recipients.isEmpty else { return nil }
-        let headers = try IncomingMailHeaders.read(file: recall.file)
         return try await acceptIncomingMail(rest, headers: headers).messageID
     }
 

@@ -86,18 +86,20 @@ extension RetractService {
         }
         guard let found else { return .unknownAddress }
 
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: reply.file))
-        } catch {
-            throw RetractError(.attachmentUnreadable, "the reply cannot be read: \(error)")
-        }
-        let mail = try? ParsedMail(parsing: bytes)
-        if let automatic = Self.automaticMail(mail, envelopeSender: reply.envelopeSender) {
+        // The header block (bounded), then the bodies and any files in one streaming pass.
+        let headers = try IncomingMailHeaders.read(file: reply.file)
+        if let automatic = Self.automaticMail(headers, envelopeSender: reply.envelopeSender) {
             logger.info("reply to a recall address ignored", metadata: ["why": "\(automatic)"])
             return .ignored(automatic)
         }
-        let text = mail?.textBody ?? mail?.htmlBody.map(Self.plainText(ofHTML:)) ?? ""
+        let directory = reply.file.deletingLastPathComponent()
+        let extraction = AttachmentExtractor.extractWithBodies(
+            from: reply.file, into: directory, limit: configuration.maxAttachments)
+        defer { for part in extraction.parts { try? FileManager.default.removeItem(at: part.url) } }
+        let fallback =
+            extraction.text == nil && extraction.html == nil ? IncomingMailHeaders.fallbackBodies(file: reply.file) : nil
+        let text =
+            extraction.text ?? fallback?.text ?? (extraction.html ?? fallback?.html).map(HTMLSanitizer.plainText) ?? ""
         guard let command = RevokeReplyCommand.parse(text) else {
             logger.info("reply to a recall address ignored", metadata: ["why": "no command"])
             return .ignored("the first line is not REVOKE, 撤回 or Reason:")
@@ -116,19 +118,15 @@ extension RetractService {
         }
         if case .refused(let retryAfter) = attempt { return .limited(retryAfter: retryAfter) }
 
-        let from = (try? mail?.addresses("From"))?.first?.address ?? ""
+        let from = headers.from?.address ?? ""
         // A correction only from the sender, over a path that vouches for From: a session
         // authenticated as the sender, or the organisation's own MTA.
         let sender = found.sender.address.lowercased()
         let trusted =
             from.lowercased() == sender
             && (reply.authenticatedAs?.lowercased() == sender || (reply.authenticatedAs == nil && reply.trustedClient))
-        let directory = reply.file.deletingLastPathComponent()
-        let attachments =
-            trusted
-            ? AttachmentExtractor.extract(from: reply.file, into: directory, limit: configuration.maxAttachments)
-                .filter { $0.contentID == nil } : []
-        defer { for part in attachments { try? FileManager.default.removeItem(at: part.url) } }
+        // Inline images (a signature's logo) are part of the text, not a corrected file.
+        let attachments = extraction.parts.filter { $0.contentID == nil }
         // The revocation names each attachment after its file: link them under their names.
         let folder = directory.appendingPathComponent("reply-\(UUID().uuidString).d")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -161,42 +159,18 @@ extension RetractService {
     }
 
     /// Why a reply is automatic mail that must not be acted on, or nil for a person's reply.
-    static func automaticMail(_ mail: ParsedMail?, envelopeSender: String) -> String? {
+    static func automaticMail(_ headers: IncomingMailHeaders, envelopeSender: String) -> String? {
         if envelopeSender.isEmpty { return "the null envelope sender (a bounce)" }
-        guard let mail else { return nil }
-        if let auto = mail.header("Auto-Submitted")?.trimmingCharacters(in: .whitespaces).lowercased(),
-            !auto.isEmpty, auto != "no"
-        {
+        if let auto = headers.other[.autoSubmitted]?.lowercased(), !auto.isEmpty, auto != "no" {
             return "Auto-Submitted: \(auto)"
         }
-        if let precedence = mail.header("Precedence")?.trimmingCharacters(in: .whitespaces).lowercased(),
+        if let precedence = headers.other[.precedence]?.lowercased(),
             ["bulk", "junk", "list", "auto_reply"].contains(precedence)
         {
             return "Precedence: \(precedence)"
         }
-        if mail.header("X-Autoreply") != nil || mail.header("X-Autorespond") != nil { return "an auto-reply header" }
+        if headers.other[.autoReply] != nil || headers.other[.autoRespond] != nil { return "an auto-reply header" }
         return nil
-    }
-
-    /// The text of an HTML-only reply: character data, a line break per block element.
-    static func plainText(ofHTML html: String) -> String {
-        var out: [UInt8] = []
-        var skipping = 0
-        let blocks: Set<String> = ["br", "p", "div", "tr", "li", "blockquote", "h1", "h2", "h3", "hr"]
-        for token in HTMLTokenizer.tokens(of: Array(html.utf8.prefix(RevokeReplyCommand.maximumText))) {
-            switch token {
-            case .text(let bytes): if skipping == 0 { out += bytes }
-            case .startTag(let name, _, _):
-                if name == "style" || name == "script" || name == "head" { skipping += 1 }
-                if blocks.contains(name) { out.append(0x0A) }
-                // Quoted text in HTML replies is a blockquote: mark it like a text quote.
-                if name == "blockquote" { out += Array("> ".utf8) }
-            case .endTag(let name):
-                if (name == "style" || name == "script" || name == "head") && skipping > 0 { skipping -= 1 }
-                if blocks.contains(name) { out.append(0x0A) }
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The extracted attachments linked under their own names into `folder` (mode 0700).

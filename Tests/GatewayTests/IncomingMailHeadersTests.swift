@@ -12,7 +12,7 @@ struct IncomingMailHeadersTests {
         return try IncomingMailHeaders.read(file: file)
     }
 
-    @Test("folded, encoded and bare-LF headers are read, and the text part is found")
+    @Test("folded, encoded and bare-LF headers are read, and the body is left to the extractor")
     func readsHeaders() throws {
         // Given a message with folded To, an encoded subject, bare LF line ends
         let headers = try read(
@@ -28,7 +28,32 @@ struct IncomingMailHeadersTests {
         #expect(headers.replyTo?.address == "desk@corp.test")
         #expect(headers.messageID == "<m1@corp.test>")
         #expect(headers.references == ["<r1@x.test>", "<r2@x.test>"])
-        #expect(headers.textBody?.contains("body line") == true)
+        // And the body is not read with the headers (the extractor's streaming pass reads it)
+        #expect(headers.other.isEmpty)
+    }
+
+    @Test("the fields that mark a recall request or automatic mail are read, decoded, once")
+    func otherFields() throws {
+        let headers = try read(
+            "From: a@corp.test\r\nThread-Topic: =?utf-8?B?5pKk5Zue?=\r\nX-MS-TrafficTypeDiagnostic: AB:EE_MessageRecallEmail\r\n"
+                + "Auto-Submitted: auto-replied\r\nPrecedence: bulk\r\n\r\nbody\r\n")
+        #expect(headers.other[.threadTopic] == "撤回")
+        #expect(headers.other[.trafficTypeDiagnostic] == "AB:EE_MessageRecallEmail")
+        #expect(headers.other[.autoSubmitted] == "auto-replied")
+        #expect(headers.other[.precedence] == "bulk")
+        #expect(headers.other[.recallReportGenerated] == nil)
+    }
+
+    @Test("the fallback parse gives a small message's bodies, and nothing for one over the limit")
+    func fallbackBodies() throws {
+        let bench = try TestBench()
+        let small = bench.root.appendingPathComponent("small.eml")
+        try Data("Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n".utf8).write(to: small)
+        #expect(IncomingMailHeaders.fallbackBodies(file: small)?.text?.contains("hello") == true)
+        let large = bench.root.appendingPathComponent("large.eml")
+        try Data(("Subject: s\r\n\r\n" + String(repeating: "x", count: IncomingMailHeaders.maximumParsedSize)).utf8)
+            .write(to: large)
+        #expect(IncomingMailHeaders.fallbackBodies(file: large) == nil)
     }
 
     @Test("odd headers are left out instead of refusing the message")

@@ -81,12 +81,15 @@ struct WebController<Context: RequestContext>: Sendable {
     /// The live session of the request, or the redirect to the sign-in page.
     ///
     /// A session begun with a manage link counts only on the pages of its own message
-    /// (`message` is the id the route names, nil for pages of no one message): anywhere
-    /// else its sender must sign in with the password.
-    private func visit(_ request: Request, message: String? = nil) async -> Result<Visit, Redirect> {
+    /// (`message` is the id the route names, nil for pages of no one message), and on any
+    /// page with `anyScope` (signing out): anywhere else its sender must sign in with the
+    /// password.
+    private func visit(_ request: Request, message: String? = nil, anyScope: Bool = false) async -> Result<
+        Visit, Redirect
+    > {
         let cookie = request.cookies[Self.sessionCookie]?.value ?? ""
         guard !cookie.isEmpty, let session = await service.webSession(cookieValue: cookie),
-            session.messageScope == nil || session.messageScope == message
+            anyScope || session.messageScope == nil || session.messageScope == message
         else {
             let next = request.method == .get ? request.uri.path : Self.pageAfterSignIn(forPost: request.uri.path)
             var location = "/app/sign-in?next=\(WebPages.queryEscaped(next))"
@@ -286,8 +289,7 @@ struct WebController<Context: RequestContext>: Sendable {
 
     @Sendable func signOut(_ request: Request, context: Context) async throws -> Response {
         let visit: Visit
-        let scope = await service.webSession(cookieValue: request.cookies[Self.sessionCookie]?.value ?? "")?.messageScope
-        switch await self.visit(request, message: scope) {
+        switch await self.visit(request, anyScope: true) {
         case .success(let found): visit = found
         case .failure(let redirect): return redirect.response
         }
