@@ -36,6 +36,15 @@ struct GatewayRecallEndToEndTests {
         ].joined(separator: "\r\n")
     }
 
+    /// Alice's mail client submits the original To Bob, Cc Carol; the three mails that come
+    /// out (Bob's notification, Carol's copy, Alice's receipt).
+    func sealOriginal(_ deployment: GatewayDeployment) async throws -> [SMTPSink.Received] {
+        try submitWithSMTPLib(
+            port: deployment.submissionPort, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
+            message: GatewayPostfixEndToEndTests.original)
+        return try await postfixTests.waitFor(deployment.sink, count: 3, postfix: deployment.postfix)
+    }
+
     @Test(
         "a recall in each Exchange form revokes the outsider's link: he gets Retract's withdrawal, the colleague the recall unchanged, the sender the report",
         arguments: ["AM9PR02MB7202:EE_MessageRecallEmail", "DB8PR04MB6985:EE_LegacyOutlookRecall"])
@@ -45,10 +54,7 @@ struct GatewayRecallEndToEndTests {
         let deployment = try await GatewayDeployment.start(in: root, tests: postfixTests)
         defer { deployment.stop() }
         let (sink, postfix, httpPort) = (deployment.sink, deployment.postfix, deployment.httpPort)
-        try submitWithSMTPLib(
-            port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
-            message: GatewayPostfixEndToEndTests.original)
-        let first = try await postfixTests.waitFor(sink, count: 3, postfix: postfix)
+        let first = try await sealOriginal(deployment)
         let notification = try #require(first.first { $0.recipients == ["bob@partner.test"] })
         let link = try Link.parse(
             try #require(try ParsedMail(parsing: notification.data).links.first { $0.contains("/m/") }))
@@ -87,10 +93,7 @@ struct GatewayRecallEndToEndTests {
         let deployment = try await GatewayDeployment.start(in: root, tests: postfixTests)
         defer { deployment.stop() }
         let (sink, postfix, httpPort) = (deployment.sink, deployment.postfix, deployment.httpPort)
-        try submitWithSMTPLib(
-            port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
-            message: GatewayPostfixEndToEndTests.original)
-        let first = try await postfixTests.waitFor(sink, count: 3, postfix: postfix)
+        let first = try await sealOriginal(deployment)
         let receipt = try ParsedMail(parsing: try #require(first.first { $0.recipients == ["alice@corp.test"] }).data)
         let recallAddress = try #require(try receipt.addresses("Reply-To").first).address
         #expect(try pythonEmailDefects(try #require(first.first { $0.recipients == ["alice@corp.test"] }).data, in: root) == "[]")
