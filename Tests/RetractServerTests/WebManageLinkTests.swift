@@ -181,7 +181,7 @@ struct WebManageLinkTests {
         }
     }
 
-    @Test("the manage page is strict: no inline code, and the capability never reaches a URL")
+    @Test("the manage page is strict: no inline code, the strict CSP, and the capability travels in a POST body, not in the form's URL")
     func managePageIsStrict() async throws {
         let fixture = try WebFixture()
         try await fixture.app().test(.router) { client in
