@@ -208,5 +208,10 @@ extension PostgresMigrations {
                 "CREATE INDEX manage_links_on_message_id ON manage_links (message_id)",
                 "ALTER TABLE web_sessions ADD COLUMN message_scope text",
             ]),
+        PostgresMigration(
+            "v11-inline-parts",
+            // SQLite keeps a part of at most one chunk in its row; here every part's chunks
+            // are rows already, so the column mirrors SQLite's and a backend may use it.
+            ["ALTER TABLE sealed_parts ADD COLUMN inline_data bytea"]),
     ]
 }

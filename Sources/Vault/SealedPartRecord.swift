@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The secretstream header and size of one sealed part; its chunks are in its file in the
-/// `SealedPartStore`.
+/// `SealedPartStore`, or, for a part of at most one chunk, in `inlineData`.
 public struct SealedPartRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "sealed_parts"
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
@@ -18,13 +18,19 @@ public struct SealedPartRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var chunkCount: Int
     /// Plaintext size in bytes, so downloads can announce a length.
     public var plaintextSize: Int64
+    /// The part's ciphertext when it is stored in the row instead of a file (at most
+    /// `SealedPartStore.inlineLimit` bytes); nil for a part in its file.
+    public var inlineData: Data?
 
     /// Creates a record.
-    public init(messageId: String, partIndex: Int, header: Data, chunkCount: Int, plaintextSize: Int64) {
+    public init(
+        messageId: String, partIndex: Int, header: Data, chunkCount: Int, plaintextSize: Int64, inlineData: Data? = nil
+    ) {
         self.messageId = messageId
         self.partIndex = partIndex
         self.header = header
         self.chunkCount = chunkCount
         self.plaintextSize = plaintextSize
+        self.inlineData = inlineData
     }
 }

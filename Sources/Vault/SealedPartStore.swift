@@ -103,6 +103,19 @@ public final class SealedPartStore: Sendable {
         return Output(fd: fd, path: path)
     }
 
+    /// The most ciphertext a part may hold in its `sealed_parts` row instead of a file: one
+    /// full chunk (64 KiB of plaintext).
+    ///
+    /// Most parts are small (every envelope, most gateway mail); a file each cost an inode,
+    /// two fsyncs and a rename per part (docs/performance.md, "SMTP gateway").
+    public static let inlineLimit = sealedChunkSize
+
+    /// A staging output that keeps up to `inlineLimit` bytes in memory and creates the
+    /// staging file at `path` only when the part grows beyond that.
+    func createStagingOrInline(path: String) -> Output {
+        Output(deferredPath: path, inlineLimit: Self.inlineLimit)
+    }
+
     /// Renames a staged file to its part's name (same directory, so atomic).
     func rename(_ from: String, to: String) throws {
         guard Glibc.rename(from, to) == 0 else { throw Self.error(from, "cannot rename") }
@@ -127,6 +140,9 @@ public final class SealedPartStore: Sendable {
     }
 
     /// One part file being written; used by one thread at a time.
+    ///
+    /// A staging output made by `createStagingOrInline` holds a small part in memory
+    /// (`inlineBytes`) and creates its file only when the part outgrows `inlineLimit`.
     public final class Output: @unchecked Sendable {
         private var fd: Int32
         /// The file's path.
@@ -136,16 +152,41 @@ public final class SealedPartStore: Sendable {
         private var unsyncedBytes = 0
         /// Bytes after which writeback is started in the background, so the final fsync is short.
         private static let writebackInterval = 4 << 20
+        /// The part so far while it is small enough for its row; nil once in a file.
+        private var pending: [UInt8]?
+        private let inlineLimit: Int
+        private var closed = false
 
         init(fd: Int32, path: String) {
             self.fd = fd
             self.path = path
+            self.inlineLimit = 0
+        }
+
+        init(deferredPath path: String, inlineLimit: Int) {
+            self.fd = -1
+            self.path = path
+            self.inlineLimit = inlineLimit
+            self.pending = []
         }
 
         deinit { close() }
 
+        /// The whole part, when it stayed small enough to be stored in its row (no file was
+        /// created); nil for a part in a file.
+        public var inlineBytes: [UInt8]? { pending }
+
         /// Appends `bytes`.
         public func append(_ bytes: UnsafeRawBufferPointer) throws {
+            guard !closed else { throw SealedPartStore.error(path, "already closed", errno: EBADF) }
+            if pending != nil {
+                if pending!.count + bytes.count <= inlineLimit {
+                    pending!.append(contentsOf: bytes)
+                    size += Int64(bytes.count)
+                    return
+                }
+                try spill()
+            }
             guard fd >= 0 else { throw SealedPartStore.error(path, "already closed", errno: EBADF) }
             var offset = 0
             while offset < bytes.count {
@@ -170,17 +211,30 @@ public final class SealedPartStore: Sendable {
             try bytes.withUnsafeBytes { try append($0) }
         }
 
-        /// Fsyncs the file's data and closes it.
+        /// Creates the staging file and moves the bytes held so far into it.
+        private func spill() throws {
+            let held = pending ?? []
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SealedPartStore.error(path, "cannot create") }
+            self.fd = fd
+            pending = nil
+            size = 0
+            try held.withUnsafeBytes { try append($0) }
+        }
+
+        /// Fsyncs the file's data and closes it (nothing to do for a part held in memory,
+        /// which becomes durable with the row that stores it).
         public func syncAndClose() throws {
             guard fd >= 0 else { return }
             guard fdatasync(fd) == 0 else { throw SealedPartStore.error(path, "cannot fsync") }
             close()
         }
 
-        /// Closes the file without syncing.
+        /// Closes the file without syncing; a part held in memory keeps its bytes.
         public func close() {
             if fd >= 0 { Glibc.close(fd) }
             fd = -1
+            closed = true
         }
     }
 
@@ -199,34 +253,60 @@ public final class SealedPartStore: Sendable {
             throw failure
         }
         let size = Int64(info.st_size)
-        let full = Int64(Self.sealedChunkSize)
-        guard chunkCount >= 1, size >= Int64(chunkCount - 1) * full + Int64(Self.chunkOverhead),
-            size <= Int64(chunkCount) * full
-        else {
+        guard Self.canHold(size: size, chunkCount: chunkCount) else {
             Glibc.close(fd)
             throw VaultError.partFileUnusable(path, reason: "\(size) bytes cannot hold \(chunkCount) sealed chunks")
         }
         return Input(fd: fd, path: path, size: size, chunkCount: chunkCount)
     }
 
-    /// One part file open for reading; `pread` only, so any thread may read any batch.
+    /// A part stored in its row (`SealedPartRecord.inlineData`), for reading like a file;
+    /// throws when its size cannot hold exactly `chunkCount` chunks.
+    public func open(inline bytes: Data, messageID: String, part: Int, chunkCount: Int) throws -> Input {
+        let name = "part \(part) of message \(messageID) (stored in its row)"
+        guard Self.canHold(size: Int64(bytes.count), chunkCount: chunkCount) else {
+            throw VaultError.partFileUnusable(name, reason: "\(bytes.count) bytes cannot hold \(chunkCount) sealed chunks")
+        }
+        return Input(bytes: [UInt8](bytes), path: name, chunkCount: chunkCount)
+    }
+
+    /// Whether `size` bytes are exactly `chunkCount` sealed chunks (all full but the last).
+    static func canHold(size: Int64, chunkCount: Int) -> Bool {
+        let full = Int64(sealedChunkSize)
+        return chunkCount >= 1 && size >= Int64(chunkCount - 1) * full + Int64(chunkOverhead)
+            && size <= Int64(chunkCount) * full
+    }
+
+    /// One part open for reading, from its file or from its row; `pread` only, so any
+    /// thread may read any batch.
     public final class Input: @unchecked Sendable {
         private let fd: Int32
-        /// The file's path.
+        /// The part's bytes when it is stored in its row; nil for a file.
+        private let bytes: [UInt8]?
+        /// The file's path (or, for a part in its row, a name for messages).
         public let path: String
-        /// The file's size in bytes.
+        /// The part's size in bytes.
         public let size: Int64
         /// How many chunks the part holds.
         public let chunkCount: Int
 
         init(fd: Int32, path: String, size: Int64, chunkCount: Int) {
             self.fd = fd
+            self.bytes = nil
             self.path = path
             self.size = size
             self.chunkCount = chunkCount
         }
 
-        deinit { Glibc.close(fd) }
+        init(bytes: [UInt8], path: String, chunkCount: Int) {
+            self.fd = -1
+            self.bytes = bytes
+            self.path = path
+            self.size = Int64(bytes.count)
+            self.chunkCount = chunkCount
+        }
+
+        deinit { if fd >= 0 { Glibc.close(fd) } }
 
         /// The byte range of chunk `index` in the file.
         public func range(ofChunk index: Int) -> Range<Int64> {
@@ -243,6 +323,12 @@ public final class SealedPartStore: Sendable {
             let end = range(ofChunk: chunks.upperBound - 1).upperBound
             let total = Int(end - start)
             precondition(buffer.count >= total, "batch buffer too small")
+            if let bytes {
+                bytes.withUnsafeBytes { source in
+                    buffer.baseAddress!.copyMemory(from: source.baseAddress! + Int(start), byteCount: total)
+                }
+                return chunks.map { Int(range(ofChunk: $0).count) }
+            }
             var filled = 0
             while filled < total {
                 let got = pread(fd, buffer.baseAddress! + filled, total - filled, off_t(start) + off_t(filled))

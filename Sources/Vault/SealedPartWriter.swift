@@ -7,7 +7,8 @@ import GRDB
 /// Handed to the sealing closure of `VaultDatabase.storeSealedMessage`: `beginPart` creates
 /// the part's staging file (`<message id>.<part>.<pid>.sealing`) and keeps its header, the
 /// chunks are appended to the file, and `finishPart` fsyncs and closes it and keeps the
-/// chunk count and size. None of it touches the database, so sealing 100 MiB holds no lock
+/// chunk count and size. A part of at most `SealedPartStore.inlineLimit` bytes (one chunk)
+/// never gets a file: its bytes are kept and stored in its `sealed_parts` row. None of it touches the database, so sealing 100 MiB holds no lock
 /// another sender's revoke would wait for. The transaction then inserts the `sealed_parts`
 /// rows and renames the staged files to their names (`PartFileJournal.insertStagedParts`);
 /// if anything fails, every file is removed, so a failure leaves nothing stored.
@@ -81,6 +82,8 @@ final class PartFileJournal {
         var output: SealedPartStore.Output?
         var chunkCount = 0
         var plaintextSize: Int64 = 0
+        /// The finished part's bytes when it stayed small enough for its row (no file).
+        var inline: Data?
     }
     private var staged: [Staged] = []
     /// Staged parts already inserted and renamed (their final paths), inside a transaction.
@@ -101,7 +104,7 @@ final class PartFileJournal {
             throw VaultError.partFileUnusable(path, reason: "part begun twice")
         }
         staged.append(Staged(messageID: messageID, part: part, header: header, stagingPath: path, output: nil))
-        staged[staged.count - 1].output = try store.createStaging(path: path)
+        staged[staged.count - 1].output = store.createStagingOrInline(path: path)
     }
 
     func output(messageID: String, part: Int) throws -> SealedPartStore.Output {
@@ -116,6 +119,7 @@ final class PartFileJournal {
         let output = try output(messageID: messageID, part: part)
         try output.syncAndClose()
         let index = position(messageID: messageID, part: part)!
+        staged[index].inline = output.inlineBytes.map { Data($0) }
         staged[index].output = nil
         staged[index].chunkCount = chunkCount
         staged[index].plaintextSize = plaintextSize
@@ -130,8 +134,10 @@ final class PartFileJournal {
             }
             try SealedPartRecord(
                 messageId: part.messageID, partIndex: part.part, header: Data(part.header),
-                chunkCount: part.chunkCount, plaintextSize: part.plaintextSize
+                chunkCount: part.chunkCount, plaintextSize: part.plaintextSize, inlineData: part.inline
             ).insert(db)
+            // A small part is stored in its row: there is no file to place.
+            guard part.inline == nil else { continue }
             let path = try store.path(messageID: part.messageID, part: part.part)
             try store.rename(part.stagingPath, to: path)
             placed.append(path)

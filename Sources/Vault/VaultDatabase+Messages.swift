@@ -147,10 +147,15 @@ extension VaultDatabase {
         }
     }
 
-    /// The file of one sealed part, open for reading. Throws when the file is missing (the
-    /// part is not, or no longer, stored) or its size does not fit the row's chunk count.
+    /// One sealed part, open for reading: from its row when it is stored there, else from
+    /// its file. Throws when the file is missing (the part is not, or no longer, stored) or
+    /// its size does not fit the row's chunk count.
     public func openSealedPart(_ part: SealedPartRecord) throws -> SealedPartStore.Input {
-        try parts.open(messageID: part.messageId, part: part.partIndex, chunkCount: part.chunkCount)
+        if let inline = part.inlineData {
+            return try parts.open(
+                inline: inline, messageID: part.messageId, part: part.partIndex, chunkCount: part.chunkCount)
+        }
+        return try parts.open(messageID: part.messageId, part: part.partIndex, chunkCount: part.chunkCount)
     }
 
     /// One ciphertext chunk, or nil when it is not (or no longer) stored.

@@ -217,6 +217,14 @@ extension VaultDatabase {
                 t.add(column: "message_scope", .text)
             }
         }
+        migrator.registerMigration("v11-inline-parts") { db in
+            // A part of at most one sealed chunk (every envelope, most gateway mail) is kept
+            // in its row instead of a file of its own: no inode, fsync or rename per part.
+            // Older parts keep their files (NULL here).
+            try db.alter(table: "sealed_parts") { t in
+                t.add(column: "inline_data", .blob)
+            }
+        }
         return migrator
     }
 }

@@ -263,13 +263,14 @@ struct GatewayAcceptorTests {
 
     @Test("a vault that cannot store the parts answers a temporary failure and keeps nothing")
     func storageFailureIsTemporary() async throws {
-        // Given a vault whose parts directory has been replaced by a file
+        // Given a vault whose parts directory has been replaced by a file, and a message too
+        // large for a part in its row
         let bench = try Self.bench()
         let parts = bench.service.vault.parts.directory
         try FileManager.default.removeItem(at: parts)
         try Data("not a directory".utf8).write(to: parts)
         let message = try Self.received(
-            bench, bytes: Self.original(), recipients: ["bob@partner.test", "carol@corp.test"])
+            bench, bytes: GatewayPassThroughCopyTests.largeOriginal(), recipients: ["bob@partner.test", "carol@corp.test"])
 
         // When the gateway is handed a message
         let acceptance = await GatewayAcceptor(service: bench.service).accept(message)

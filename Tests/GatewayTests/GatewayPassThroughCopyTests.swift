@@ -39,14 +39,14 @@ struct GatewayPassThroughCopyTests {
         // When the gateway accepts it
         let id = try GatewayAcceptorTests.messageID(await GatewayAcceptor(service: bench.service).accept(message))
 
-        // Then the sealed original is the one copy (the envelope beside it), and the three rows
-        // only refer to it
+        // Then the sealed original is the one copy (the envelope, small, is in its row), and
+        // the three rows only refer to it
         let part = try #require(
             try bench.service.vault.sealedPartRecord(messageID: id, index: VaultDatabase.passThroughPartIndex))
         #expect(part.plaintextSize == Int64(original.count))
         #expect(try Self.passThroughFiles(bench, id: id).count == 1)
         let files = try FileManager.default.contentsOfDirectory(atPath: bench.service.vault.parts.directory.path)
-        #expect(files.filter { $0.hasPrefix(id) }.sorted() == ["\(id).0", "\(id).1"])
+        #expect(files.filter { $0.hasPrefix(id) }.sorted() == ["\(id).1"])
         let rows = try bench.service.vault.outboxMail(messageID: id).filter { $0.kind == .passthrough }
         #expect(rows.map(\.recipient).sorted() == internals)
         for row in rows { #expect((row.sealedData?.count ?? 0) < 1024, "a row holds \(row.sealedData?.count ?? 0) bytes") }

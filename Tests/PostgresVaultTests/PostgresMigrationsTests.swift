@@ -19,7 +19,7 @@ struct PostgresMigrationsTests {
                 try await PostgresMigrations.vault.migrate($0, logger: Self.logger)
             }
             #expect(applied == PostgresMigrations.vault.migrations.map(\.name))
-            #expect(applied.first == "v1-vault" && applied.last == "v10-manage-links")
+            #expect(applied.first == "v1-vault" && applied.last == "v11-inline-parts")
 
             let tables = try instance.psql(
                 "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public';",
@@ -67,7 +67,7 @@ struct PostgresMigrationsTests {
                     #expect(Set(appliedByA + appliedByB) == Set(PostgresMigrations.vault.migrations.map(\.name)))
                 }
             }
-            #expect(try instance.psql("SELECT count(*) FROM schema_migrations;", database: "retract") == "10")
+            #expect(try instance.psql("SELECT count(*) FROM schema_migrations;", database: "retract") == "11")
         }
     }
 
@@ -80,7 +80,7 @@ struct PostgresMigrationsTests {
                 await #expect {
                     try await older.migrate(connection, logger: Self.logger)
                 } throws: { error in
-                    "\(error)".contains("newer than this binary (it has v10-manage-links)")
+                    "\(error)".contains("newer than this binary (it has v11-inline-parts)")
                 }
             }
         }

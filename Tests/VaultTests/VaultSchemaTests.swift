@@ -109,6 +109,36 @@ struct SealedPartFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: vault.parts.directory.path).isEmpty)
     }
 
+    @Test("a part of at most one sealed chunk is stored in its row and gets no file; a part any larger has a file")
+    func smallPartIsStoredInItsRow() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let vault = try VaultDatabase.open(directory: directory)
+        let fits = [UInt8](repeating: 6, count: SealedPartStore.inlineLimit)
+        let tail = [UInt8](repeating: 8, count: SealedPartStore.chunkOverhead + 1)
+        try vault.storeSealedMessage(message(), grants: []) { writer in
+            try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
+            try writer.appendChunk(partIndex: 0, chunkIndex: 0, ciphertext: fits)
+            try writer.finishPart(0, chunkCount: 1, plaintextSize: 65_536)
+            try writer.beginPart(1, header: [UInt8](repeating: 0, count: 24))
+            try writer.appendChunk(partIndex: 1, chunkIndex: 0, ciphertext: fits)
+            try writer.appendChunk(partIndex: 1, chunkIndex: 1, ciphertext: tail)
+            try writer.finishPart(1, chunkCount: 2, plaintextSize: 65_537)
+        }
+        // Part 0 is in its row, part 1 (a short chunk over) in its file, and both read back.
+        let row = try #require(try await vault.sealedPart(messageID: id, index: 0))
+        #expect(row.inlineData == Data(fits))
+        #expect(try await vault.sealedPart(messageID: id, index: 1)?.inlineData == nil)
+        let names = try FileManager.default.contentsOfDirectory(atPath: vault.parts.directory.path)
+        #expect(names == [SealedPartStore.fileName(messageID: id, part: 1)])
+        #expect(try await vault.sealedChunk(messageID: id, part: 0, chunk: 0) == fits)
+        #expect(try await vault.sealedChunk(messageID: id, part: 1, chunk: 1) == tail)
+        // A row whose bytes do not fit its chunk count is refused, like a short file.
+        var damaged = row
+        damaged.chunkCount = 2
+        #expect(throws: VaultError.self) { try vault.openSealedPart(damaged) }
+    }
+
     @Test("a stored part reads back chunk by chunk from its file; a short file is refused")
     func storedPartReadsBack() async throws {
         let directory = temporaryDirectory()
@@ -187,10 +217,13 @@ struct SealedPartFileTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         do {
             let vault = try VaultDatabase.open(directory: directory)
+            // Two chunks: too large for its row, so the part has a file.
             try vault.storeSealedMessage(message(), grants: []) { writer in
                 try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
-                try writer.appendChunk(partIndex: 0, chunkIndex: 0, ciphertext: [UInt8](repeating: 3, count: 20))
-                try writer.finishPart(0, chunkCount: 1, plaintextSize: 3)
+                try writer.appendChunk(
+                    partIndex: 0, chunkIndex: 0, ciphertext: [UInt8](repeating: 3, count: SealedPartStore.sealedChunkSize))
+                try writer.appendChunk(partIndex: 0, chunkIndex: 1, ciphertext: [UInt8](repeating: 3, count: 20))
+                try writer.finishPart(0, chunkCount: 2, plaintextSize: 65_539)
             }
         }
         let parts = directory.appendingPathComponent(SealedPartStore.directoryName)
@@ -219,8 +252,12 @@ struct SealedPartFileTests {
                         VALUES (?, 'alice@corp.test', ?, 'k', 'en', ?, ?, 2)
                         """,
                     arguments: [id, Data([1, 2, 3]), Date(), Date()])
-                try SealedPartRecord(messageId: id, partIndex: 0, header: Data(count: 24), chunkCount: 2, plaintextSize: 65_540)
-                    .insert(db)
+                try db.execute(
+                    sql: """
+                        INSERT INTO sealed_parts (message_id, part_index, header, chunk_count, plaintext_size)
+                        VALUES (?, 0, ?, 2, 65540)
+                        """,
+                    arguments: [id, Data(count: 24)])
                 try db.execute(
                     sql: "INSERT INTO sealed_chunks VALUES (?, 0, 0, ?), (?, 0, 1, ?)",
                     arguments: [id, Data(repeating: 4, count: SealedPartStore.sealedChunkSize), id, Data(repeating: 5, count: 21)])
