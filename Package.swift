@@ -47,12 +47,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The PostgreSQL vault (issue 14): its URL, its frozen migrations; no GRDB here.
+        // The PostgreSQL vault (issue 14): its URL, its frozen migrations, its operations. It
+        // imports Vault for the record types only (plain values); no GRDB type in its API.
         .target(
             name: "PostgresVault",
             dependencies: [
-                "Sodium",
+                "Sodium", "Vault",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import PostgresVault
+import RetractTestSupport
+import Testing
+import Vault
+
+/// Opening the PostgreSQL vault: connect, migrate, pool, close; and the one line a node
+/// prints when the database is not there.
+@Suite("PostgreSQL vault: open and close", .sharedPostgresCluster)
+struct PostgresVaultLifecycleTests {
+    @Test("Open migrates a new database, answers on its pool, and closes; a second open finds nothing to migrate")
+    func opensMigratesAndCloses() async throws {
+        let url = try await SharedPostgresCluster.freshDatabase()
+        let first = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        #expect(await first.isReachable())
+        #expect(try await first.messages().isEmpty)
+        await first.close()
+
+        let second = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        #expect(try await second.pendingMail().isEmpty)
+        await second.close()
+        let instance = try #require(SharedPostgresCluster.instance)
+        #expect(
+            try instance.psql("SELECT count(*) FROM schema_migrations;", database: url.database)
+                == String(PostgresMigrations.vault.migrations.count))
+    }
+
+    @Test("An unreachable server is one line: where, why, what to do; never the password")
+    func unreachableServerIsOneLine() async throws {
+        // A port nothing listens on: bound, then closed.
+        let port = try PostfixInstance.freePort()
+        let url = try DatabaseURL("postgres://retract:s3cret-pw@127.0.0.1:\(port)/vault?sslmode=disable")
+        await #expect {
+            _ = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        } throws: { error in
+            let text = "\(error)"
+            guard let error = error as? PostgresVaultError else { return false }
+            return error.isUnavailable && !text.contains("s3cret") && !text.contains("\n")
+                && text.hasPrefix("the PostgreSQL vault at 127.0.0.1:\(port)/vault cannot be reached (")
+                && text.contains("connection refused")
+                && text.hasSuffix("check that the server runs and RETRACT_DATABASE_URL names it")
+        }
+    }
+
+    @Test("A wrong password is refused with the server's reason, without the password")
+    func wrongPasswordIsRefused() async throws {
+        let instance = try #require(SharedPostgresCluster.instance)
+        let url = try DatabaseURL("postgres://retract:not-the-password@127.0.0.1:\(instance.port)/retract?sslmode=disable")
+        await #expect {
+            _ = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        } throws: { error in
+            let text = "\(error)"
+            guard let error = error as? PostgresVaultError else { return false }
+            return !error.isUnavailable && !text.contains("not-the-password")
+                && text.contains("password authentication failed for user \"retract\" (SQLSTATE 28P01)")
+        }
+    }
+
+    @Test("A time written to PostgreSQL reads back equal to the same time read back from SQLite (milliseconds)")
+    func timesMatchSQLite() async throws {
+        let sqlite = try VaultDatabase.inMemory()
+        try await SharedPostgresCluster.vault { postgres in
+            // Sub-millisecond parts, whole milliseconds, before and after 2000, and now.
+            var dates = [
+                VaultFixtures.now, Date(timeIntervalSince1970: 1_796_299_200.0005), Date(timeIntervalSince1970: 0.999_9),
+                Date(timeIntervalSince1970: 946_684_799.999_9), Date(timeIntervalSince1970: 946_684_800.000_4), Date(),
+            ]
+            for _ in 0..<200 { dates.append(Date(timeIntervalSince1970: .random(in: 0..<4_000_000_000))) }
+            var mismatches: [String] = []
+            for date in dates {
+                let message = VaultFixtures.message(createdAt: date)
+                try sqlite.storeSealedMessage(message, grants: []) { _ in }
+                try await postgres.storeSealedMessage(message, grants: []) { _ in }
+                let fromSQLite = try #require(try sqlite.message(id: message.id)).createdAt
+                let fromPostgres = try #require(try await postgres.message(id: message.id)).createdAt
+                if fromSQLite != fromPostgres {
+                    mismatches.append(
+                        "\(date.timeIntervalSince1970): sqlite \(fromSQLite.timeIntervalSince1970), postgres \(fromPostgres.timeIntervalSince1970)")
+                }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        }
+    }
+}
