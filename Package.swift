@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "RetractServer",
             dependencies: [
-                "RetractCore", "Seal", "Sodium", "Mail",
+                "RetractCore", "Seal", "Sodium", "Mail", "SMTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

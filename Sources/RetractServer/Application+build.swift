@@ -5,21 +5,34 @@ import Logging
 import RetractCore
 import ServiceLifecycle
 
-/// Builds the router: the reader routes, the sender API under `/api/v1`, static files and
-/// health, and the dev mailbox when `devMailbox` names the file outbox folder.
+/// Builds the router: the reader routes, the sender API under `/api/v1`, static files,
+/// `/healthz` and `/readyz`, and the dev mailbox when `devMailbox` names the file outbox folder.
 ///
 /// Both the API and the web app take their upload limit from `service.configuration`
 /// (`maxUploadSize`, `RETRACT_MAX_UPLOAD`); `apiUploadLimit` overrides it for the API (tests).
-/// `web` configures the sender web app under `/app`; nil takes the defaults.
+/// `web` configures the sender web app under `/app`; nil takes the defaults. `clientAddresses`
+/// decides the client address every per-client limit counts (the TCP peer unless it names
+/// trusted proxies); `readiness` answers `/readyz` (a probe of `service`'s vault by default).
 public func buildRouter(
-    service: RetractService, devMailbox: URL? = nil, apiUploadLimit: Int? = nil, web: WebAppOptions? = nil
+    service: RetractService, devMailbox: URL? = nil, apiUploadLimit: Int? = nil, web: WebAppOptions? = nil,
+    clientAddresses: ClientAddressResolver = ClientAddressResolver(), readiness: ReadinessProbe? = nil
 ) async throws -> Router<RetractRequestContext> {
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
     let router = Router(context: RetractRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware(publicURL: service.configuration.publicURL))
+    if clientAddresses.trustsProxies {
+        router.add(middleware: ClientAddressMiddleware(resolver: clientAddresses))
+    }
+    // Liveness: the process answers. Its body is unchanged since the first release (load
+    // balancers and the bench match it).
     router.get("healthz") { _, _ -> Response in
         JSONResponse.make(.ok, ["status": "ok"])
+    }
+    // Readiness: the vault answers a trivial read in time.
+    let probe = readiness ?? ReadinessProbe(service: service)
+    router.get("readyz") { _, _ -> Response in
+        ReadinessProbe.response(await probe.outcome())
     }
     assets.addRoutes(to: router)
     router.addRoutes(ReaderController(service: service, pages: pages).endpoints, atPath: "/m")
@@ -53,7 +66,8 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let devMailbox = devMailboxDirectory(service.configuration, host: arguments.host)
     try service.releaseAllClaims()
-    let router = try await buildRouter(service: service, devMailbox: devMailbox)
+    let router = try await buildRouter(
+        service: service, devMailbox: devMailbox, clientAddresses: arguments.clientAddresses)
     let limits = arguments.connectionLimits
     return Application(
         router: router,

@@ -10,7 +10,7 @@ import Sodium
 /// `GET` never opens, counts or mails anything, so mail scanners that prefetch links consume
 /// nothing; the key (and the code) arrive only in a `POST` body, as JSON (API, CLI) or a
 /// form (the page). Failed opens are also limited per client address when the request
-/// context knows it (`RemoteAddressRequestContext`).
+/// context knows it (`ClientAddressRequestContext`).
 struct ReaderController<Context: RequestContext>: Sendable {
     let service: RetractService
     let pages: PageRenderer
@@ -128,11 +128,11 @@ struct ReaderController<Context: RequestContext>: Sendable {
         context.parameters.get("token").flatMap { try? GrantToken(base64url: $0) }
     }
 
-    /// The reader's address as the connection reports it, for the per-client limit; nil when
-    /// the request context does not know it.
+    /// The reader's address for the per-client limit (`ClientAddressResolver`): the
+    /// connection's IP address, or the one a trusted proxy forwarded for; nil when the request
+    /// context does not know it.
     private func client(_ context: Context) -> String? {
-        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return nil }
-        return address.ipAddress ?? address.pathname ?? address.description
+        (context as? any ClientAddressRequestContext)?.clientAddress
     }
 
     /// The open routes' request body.

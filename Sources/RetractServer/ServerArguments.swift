@@ -6,8 +6,13 @@ public protocol ServerArguments: Sendable {
     var port: Int { get }
     /// Timeouts and caps of the HTTP connections; the defaults unless given.
     var connectionLimits: HTTPConnectionLimits { get }
+    /// Which peers are trusted proxies whose forwarding header names the client; none unless given.
+    var clientAddresses: ClientAddressResolver { get }
 }
 
 extension ServerArguments {
+    /// The default limits.
     public var connectionLimits: HTTPConnectionLimits { HTTPConnectionLimits() }
+    /// No trusted proxy: the TCP peer is the client.
+    public var clientAddresses: ClientAddressResolver { ClientAddressResolver() }
 }

@@ -37,9 +37,11 @@ extension ServeCommand {
     }
 }
 
-/// What `retract serve` hands the server: its address and the connection limits.
+/// What `retract serve` hands the server: its address, the connection limits and the
+/// trusted proxies.
 struct ServeArguments: ServerArguments {
     var host: String
     var port: Int
     var connectionLimits: HTTPConnectionLimits
+    var clientAddresses: ClientAddressResolver
 }

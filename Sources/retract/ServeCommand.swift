@@ -24,6 +24,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Run the SMTP gateway on HOST:PORT, e.g. 127.0.0.1:10025 (env RETRACT_SMTP_LISTEN; off when unset).")
     var smtpListen: String?
 
+    @Option(
+        help: "CIDRs of the load balancers whose X-Forwarded-For names the client (env RETRACT_TRUSTED_PROXIES; none).")
+    var trustedProxies: String?
+
+    @Option(help: "The header those proxies write: x-forwarded-for (default) or forwarded (env RETRACT_FORWARDED_HEADER).")
+    var forwardedHeader: String?
+
     func run() async throws {
         try await Console.run {
             var configuration = try global.configuration(publicURL: publicURL)
@@ -32,9 +39,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let logger = CommandLogger.make(level: .info)
             let limits = try Self.connectionLimits()
+            let clients = try Self.clientAddresses(trustedProxies: trustedProxies, forwardedHeader: forwardedHeader)
             let service = try RetractService.open(configuration, logger: logger)
             let host = self.host
-            let arguments = ServeArguments(host: host, port: port, connectionLimits: limits)
+            let arguments = ServeArguments(
+                host: host, port: port, connectionLimits: limits, clientAddresses: clients)
             let gateway = try Self.smtpGateway(listen: smtpListen, service: service, logger: logger)
             let app = try await buildApplication(
                 arguments, service: service, logger: logger, additionalServices: gateway.map { [$0] } ?? []

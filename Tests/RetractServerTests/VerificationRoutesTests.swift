@@ -11,13 +11,13 @@ import Testing
 @testable import RetractServer
 
 /// A request context that knows the client's address, as the per-client open limit needs.
-struct ClientAddressTestContext: RequestContext, RemoteAddressRequestContext {
+struct ClientAddressTestContext: ClientAddressRequestContext {
     var coreContext: CoreRequestContextStorage
-    let remoteAddress: SocketAddress?
+    var clientAddress: String?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 }
 

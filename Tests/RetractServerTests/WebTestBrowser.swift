@@ -59,9 +59,12 @@ struct WebTestBrowser {
     let client: any TestClientProtocol
     var cookies: [String: String] = [:]
     var acceptLanguage = "en"
+    /// Fields sent with every request (a proxy's `X-Forwarded-For`).
+    var extraHeaders: HTTPFields = [:]
 
-    init(_ client: any TestClientProtocol) {
+    init(_ client: any TestClientProtocol, extraHeaders: HTTPFields = [:]) {
         self.client = client
+        self.extraHeaders = extraHeaders
     }
 
     /// Performs a request with the cookie jar and stores the cookies the answer sets.
@@ -69,6 +72,7 @@ struct WebTestBrowser {
         _ uri: String, method: HTTPRequest.Method = .get, headers extra: HTTPFields = [:], body: ByteBuffer? = nil
     ) async throws -> TestResponse {
         var headers = extra
+        headers.append(contentsOf: extraHeaders)
         headers[.acceptLanguage] = acceptLanguage
         if !cookies.isEmpty {
             headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(

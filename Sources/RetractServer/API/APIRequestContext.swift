@@ -9,13 +9,13 @@ struct APIRequestContext: ChildRequestContext {
     var coreContext: CoreRequestContextStorage
     /// The authenticated sender; set for every request that reaches a handler.
     var sender: SenderAccount?
-    /// The client's IP address, for the per-client limit on failed tokens; nil only in router
-    /// tests without a connection (then no per-client limit applies).
+    /// The client's IP address (`ClientAddressResolver`), for the per-client limit on failed
+    /// tokens; nil only in router tests without a connection (then no per-client limit applies).
     let clientAddress: String?
 
     init(context: RetractRequestContext) throws {
         coreContext = context.coreContext  // keeps the route parameters the router captured
-        clientAddress = context.remoteAddress?.ipAddress
+        clientAddress = context.clientAddress
     }
 
     /// The authenticated sender, or a 401 if the middleware did not run (a wiring mistake).

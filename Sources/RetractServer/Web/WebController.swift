@@ -158,13 +158,14 @@ struct WebController<Context: RequestContext>: Sendable {
         return WebForm(urlEncoded: String(buffer: buffer))
     }
 
-    /// The client address for the per-client sign-in limit: the connection's IP address.
+    /// The client address for the per-client sign-in limit (`ClientAddressResolver`): the
+    /// connection's IP address, or the one a trusted proxy forwarded for.
     ///
     /// Nil only when the context knows no IP peer (router tests, which have no connection):
     /// the core then applies the per-account limit alone, because one shared bucket would let
     /// 20 wrong passwords from anyone lock every sender out.
     private func clientAddress(_ context: Context) -> String? {
-        (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress
+        (context as? any ClientAddressRequestContext)?.clientAddress
     }
 
     private func cookie(_ name: String, _ value: String, path: String = "/", maxAge: Int? = nil) -> Cookie {
