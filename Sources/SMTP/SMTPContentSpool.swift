@@ -7,9 +7,14 @@ import NIOCore
     import Darwin
 #endif
 
-/// The content of one message on its way to disk: a new file of its own (mode 0600, under
-/// the server's spool directory), written in blocks of 64 KiB as the lines arrive, so a
+/// The content of one message on its way to disk: a file of its own (mode 0600, under the
+/// server's spool directory), written in blocks of 64 KiB as the lines arrive, so a
 /// message is never whole in memory.
+///
+/// A connection reuses its file from one message to the next (`init(reusing:…)` after
+/// `release()`): truncated, not unlinked and created again, since creating an inode per
+/// message was a large share of the gateway's kernel time under load (ext4's search for a
+/// free inode past the recently deleted ones; docs/performance.md, "SMTP gateway").
 ///
 /// Bytes are counted as they come. Past the size limit the file is removed at once and the
 /// rest is counted but not kept (the client still sends it all before the 552). A failed
@@ -34,13 +39,25 @@ final class SMTPContentSpool {
     private var pending: ByteBuffer
     private var size: Int64 = 0
     private var failure: SMTPServerError?
+    /// Given back by `release()`: the file belongs to the connection now, not to this spool.
+    private var released = false
 
-    /// Creates a new, empty file under `directory` for content of at most `limit` bytes.
-    init(directory: URL, limit: Int64) throws(SMTPServerError) {
-        self.file = directory.appendingPathComponent("incoming-\(UUID().uuidString).eml")
+    /// Creates a new, empty file under `directory` for content of at most `limit` bytes,
+    /// or, with `reusing`, empties that file (an earlier message's of this connection, handed
+    /// back by `release()`) and writes into it; a file that has gone meanwhile is made anew.
+    init(directory: URL, limit: Int64, reusing previous: URL? = nil) throws(SMTPServerError) {
         self.limit = limit
         self.pending = ByteBuffer()
         self.pending.reserveCapacity(Self.blockSize)
+        if let previous {
+            let reopened = open(previous.path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+            if reopened >= 0 {
+                self.file = previous
+                self.descriptor = reopened
+                return
+            }
+        }
+        self.file = directory.appendingPathComponent("incoming-\(UUID().uuidString).eml")
         self.descriptor = open(self.file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard self.descriptor >= 0 else {
             throw SMTPServerError.spoolFailed.with(
@@ -49,7 +66,7 @@ final class SMTPContentSpool {
     }
 
     deinit {
-        self.discard()
+        if !self.released { self.discard() }
     }
 
     /// Adds one piece of content.
@@ -84,6 +101,23 @@ final class SMTPContentSpool {
         }
         self.pending.clear()
         unlink(self.file.path)
+    }
+
+    /// After the message was handed over: empties the file at once (no message stays on
+    /// disk while the connection idles) and gives it back for the connection's next
+    /// message; nil (and the file removed) when it cannot be emptied.
+    func release() -> URL? {
+        if self.descriptor >= 0 {
+            close(self.descriptor)
+            self.descriptor = -1
+        }
+        self.pending.clear()
+        guard truncate(self.file.path, 0) == 0 else {
+            unlink(self.file.path)
+            return nil
+        }
+        self.released = true
+        return self.file
     }
 
     private func flush() {

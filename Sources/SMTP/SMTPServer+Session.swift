@@ -15,7 +15,12 @@ extension SMTPServer {
         var machine = SMTPServerStateMachine(settings: settings)
         var spool: SMTPContentSpool?
         var stored: (file: URL, size: Int64)?
-        defer { spool?.discard() }
+        // The emptied file of the connection's last message, for its next one.
+        var reusable: URL?
+        defer {
+            spool?.discard()
+            if let reusable { unlink(reusable.path) }
+        }
         let logger = self.logger
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -30,7 +35,8 @@ extension SMTPServer {
                         case .startContent(let reply):
                             spool = try? SMTPContentSpool(
                                 directory: self.configuration.spoolDirectory,
-                                limit: self.configuration.maximumMessageSize)
+                                limit: self.configuration.maximumMessageSize, reusing: reusable)
+                            reusable = nil
                             try await outbound.write(reply)
                         case .startTLS(let reply):
                             // The framing handler puts TLS on the connection behind this reply.
@@ -55,7 +61,7 @@ extension SMTPServer {
                                     "client": "\(peer)", "size": "\(content.size)",
                                     "recipients": "\(envelope.recipients.count)", "answer": "\(acceptance)",
                                 ])
-                            spool?.discard()
+                            reusable = spool?.release()
                             spool = nil
                             stored = nil
                             next = machine.accepted(acceptance)

@@ -141,6 +141,36 @@ struct SMTPServerLiveTests {
         }
     }
 
+    @Test("a connection reuses one content file: emptied after each hand-over, never mixing messages, removed at the end")
+    func contentFileReused() async throws {
+        try await Self.withServer { port, acceptor, server, spool in
+            // Given one connection that sends a long message, then a short one
+            let output = try await Self.python(
+                #"""
+                import os, smtplib, sys
+                spool = sys.argv[2]
+                long = b"Subject: one\r\n\r\n" + b"the first message, line after line\r\n" * 400
+                short = b"Subject: two\r\n\r\nshort\r\n"
+                with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30) as client:
+                    client.sendmail("alice@corp.test", ["bob@other.test"], long)
+                    print("between", sorted(os.path.getsize(os.path.join(spool, n)) for n in os.listdir(spool)))
+                    client.sendmail("alice@corp.test", ["bob@other.test"], short)
+                """#, ["\(port)", spool.path])
+
+            // Then both were handed over in the same file, each exactly as sent
+            let received = await acceptor.received
+            #expect(received.count == 2)
+            #expect(received.first?.message.file == received.last?.message.file)
+            #expect(received.last?.bytes == Data("Subject: two\r\n\r\nshort\r\n".utf8))
+            #expect(received.first?.bytes.count == 16 + 400 * 36)
+            // Between the messages the file was there but empty: no message waits on disk
+            #expect(output.contains("between [0]"), "\(output)")
+            // And after the session nothing is left
+            try await Self.sessionsEnded(server)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spool.path).isEmpty)
+        }
+    }
+
     @Test("a message of several MiB with lines longer than 64 KiB arrives byte-identical")
     func largeMessage() async throws {
         let expected = FileManager.default.temporaryDirectory.appendingPathComponent(
