@@ -43,6 +43,10 @@ public struct RetractConfiguration: Sendable {
     /// How long the access log keeps failed and refused opens (`RETRACT_ACCESS_LOG_RETENTION`,
     /// default 90 days); successful opens stay. Pruned by `retract serve` once an hour.
     public var accessLogRetention: TimeInterval = 90 * 86_400
+    /// How often `retract serve` makes a new master key and re-seals everything under it,
+    /// then retires the keys nothing needs any more (`RETRACT_KEY_ROTATION`, e.g. `24h`);
+    /// nil (the default) leaves rotation to `retract keys rotate`.
+    public var keyRotationInterval: TimeInterval?
     /// Most recipients (To, Cc and Bcc together) of one message (`RETRACT_MAX_RECIPIENTS`,
     /// default 1,000); more is refused before anything is stored.
     public var maxRecipients = 1_000

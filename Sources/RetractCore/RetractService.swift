@@ -26,8 +26,8 @@ public struct RetractService: Sendable {
     /// Where operational events go; never a secret.
     public let logger: Logger
     /// A grant that exists nowhere, opened instead of an unknown token so that an unknown
-    /// token costs the same work as a wrong key.
-    let decoy: DecoyGrant
+    /// token costs the same work as a wrong key; the key ring's, under its active key.
+    var decoy: DecoyGrant { keys.decoy }
     /// The in-memory key of staged uploads (API and web attachments waiting to be sealed).
     public let uploadStaging = UploadStaging()
     /// The line password verifications (web sign-in, SMTP AUTH) wait in.
@@ -46,7 +46,6 @@ public struct RetractService: Sendable {
         self.transport = transport
         self.logger = logger
         self.now = now
-        self.decoy = DecoyGrant(master: keys.active)
     }
 
     /// Opens the vault and keys named by the configuration, with the file outbox transport.

@@ -13,6 +13,8 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
         case messageNotFound
         case partFileUnusable
         case unreadableRow
+        case keyStillNeeded
+        case keysMissing
     }
 
     private let code: Code
@@ -47,6 +49,27 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A stored record names a key id that is not in the keys directory.
     public static func unknownKeyID(_ kid: String) -> VaultError {
         .init(.unknownKeyID, "master key \(kid) is missing from the keys directory; restore keys/master-\(kid).key from backup")
+    }
+
+    /// `retract keys retire` of the active key, or of a key that still seals live values.
+    public static func keyStillNeeded(_ kid: String, active: Bool, values: Int) -> VaultError {
+        active
+            ? .init(
+                .keyStillNeeded,
+                "master key \(kid) is the active key and cannot be retired; run `retract keys rotate` first, then retire it")
+            : .init(
+                .keyStillNeeded,
+                "master key \(kid) still seals \(values) live value\(values == 1 ? "" : "s"); run `retract keys rotate` first, then retire it")
+    }
+
+    /// The vault refers to master keys that are not in the keys directory (a directory that
+    /// differs between nodes, or a key retired or lost too early).
+    public static func keysMissing(_ kids: [String], directory: String) -> VaultError {
+        let list = kids.joined(separator: ", ")
+        let files = kids.map { "master-\($0).key" }.joined(separator: ", ")
+        return .init(
+            .keysMissing,
+            "the vault needs master key\(kids.count == 1 ? "" : "s") \(list), missing from \(directory); copy \(files) from the other nodes or a backup before starting")
     }
 
     /// The keys directory cannot be created or used.

@@ -45,6 +45,11 @@ struct GlobalOptions: ParsableArguments {
             configuration.accessLogRetention = try DurationText.seconds(
                 retention, option: "RETRACT_ACCESS_LOG_RETENTION")
         }
+        if let rotation = Environment.value("RETRACT_KEY_ROTATION"), rotation.lowercased() != "off" {
+            configuration.keyRotationInterval = try DurationText.seconds(
+                rotation, option: "RETRACT_KEY_ROTATION",
+                bounds: .init(minimum: 1, maximum: 3_650 * 86_400, maximumText: "10 years (3650d)", minimumText: "1 second"))
+        }
         if let size = Environment.value("RETRACT_MAX_UPLOAD") {
             guard let bytes = RetractConfiguration.byteSize(size) else {
                 throw RetractError.invalidInput(

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import RetractCore
 import RetractServer
+import ServiceLifecycle
 
 /// `retract serve`: the reader pages, the API and the outbox worker.
 struct ServeCommand: AsyncParsableCommand {
@@ -41,12 +42,15 @@ struct ServeCommand: AsyncParsableCommand {
             let limits = try Self.connectionLimits()
             let clients = try Self.clientAddresses(trustedProxies: trustedProxies, forwardedHeader: forwardedHeader)
             let service = try RetractService.open(configuration, logger: logger)
+            try service.checkKeysCoverVault()
             let host = self.host
             let arguments = ServeArguments(
                 host: host, port: port, connectionLimits: limits, clientAddresses: clients)
             let gateway = try Self.smtpGateway(listen: smtpListen, service: service, logger: logger)
+            let rotation = configuration.keyRotationInterval.map { KeyRotationService(service: service, interval: $0) }
+            let additional: [any Service] = (gateway.map { [$0] } ?? []) + (rotation.map { [$0] } ?? [])
             let app = try await buildApplication(
-                arguments, service: service, logger: logger, additionalServices: gateway.map { [$0] } ?? []
+                arguments, service: service, logger: logger, additionalServices: additional
             ) { port in
                 FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
                 if let gateway, let address = try? await gateway.listeningAddress() {

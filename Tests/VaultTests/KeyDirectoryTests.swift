@@ -67,4 +67,33 @@ struct KeyDirectoryTests {
         #expect(try ring.key(old.kid).kid == old.kid)
         #expect(throws: VaultError.self) { try ring.key("nope") }
     }
+
+    @Test("a key made when the clock went back still sorts after the newest key, so it is the active one")
+    func newKeySortsLast() throws {
+        let url = try scratch()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let directory = KeyDirectory(url: url)
+        let later = try directory.createKey(now: Date(timeIntervalSince1970: 1_800_000_000))
+        let earlier = try directory.createKey(now: Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(earlier.kid > later.kid)
+        #expect(try directory.load().active.kid == earlier.kid)
+        #expect(KeyDirectory.creationDate(ofKeyID: later.kid) == Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(KeyDirectory.creationDate(ofKeyID: "handmade") == nil)
+    }
+
+    @Test("destroying a key removes its file and leaves no copy under another name in the folder")
+    func destroyRemovesFile() throws {
+        let url = try scratch()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let directory = KeyDirectory(url: url)
+        let old = try directory.createKey(now: Date(timeIntervalSince1970: 1_700_000_000))
+        let new = try directory.createKey(now: Date(timeIntervalSince1970: 1_800_000_000))
+        let ring = try directory.load()
+        try directory.destroyKey(old.kid)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: url.path) == ["master-\(new.kid).key"])
+        #expect(try directory.keyIDs() == [new.kid])
+        #expect(ring.keyIDs == [new.kid])
+        #expect(throws: VaultError.self) { try directory.destroyKey(old.kid) }
+        #expect(throws: VaultError.self) { try directory.destroyKey("../escape") }
+    }
 }
