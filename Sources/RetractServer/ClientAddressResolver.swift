@@ -42,11 +42,12 @@ public struct ClientAddressResolver: Sendable {
     }
 
     /// Parses `RETRACT_TRUSTED_PROXIES` / `--trusted-proxies` (comma-separated CIDRs or
-    /// addresses) and `RETRACT_FORWARDED_HEADER`, each a one-line error naming `option` when
-    /// it does not parse.
-    public init(parsingProxies proxies: String, header: String? = nil, option: String = "RETRACT_TRUSTED_PROXIES")
-        throws(RetractError)
-    {
+    /// addresses) and `RETRACT_FORWARDED_HEADER` / `--forwarded-header`, each a one-line
+    /// error naming `option` or `headerOption` when it does not parse.
+    public init(
+        parsingProxies proxies: String, header: String? = nil, option: String = "RETRACT_TRUSTED_PROXIES",
+        headerOption: String = "RETRACT_FORWARDED_HEADER"
+    ) throws(RetractError) {
         var networks: [SMTPNetwork] = []
         for item in proxies.split(separator: ",") {
             let text = item.trimmingCharacters(in: .whitespaces)
@@ -60,15 +61,19 @@ public struct ClientAddressResolver: Sendable {
             }
         }
         var chosen = ForwardedHeader.xForwardedFor
-        if let header {
-            guard let value = ForwardedHeader(rawValue: header.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw .invalidInput(
-                    "RETRACT_FORWARDED_HEADER \(String(header.prefix(40)).debugDescription) is not x-forwarded-for or forwarded"
-                )
-            }
-            chosen = value
-        }
+        if let header { chosen = try Self.forwardedHeader(header, option: headerOption) }
         self.init(trustedProxies: networks, header: chosen)
+    }
+
+    /// `x-forwarded-for` or `forwarded`, in any case; a one-line error naming `option` otherwise.
+    public static func forwardedHeader(_ text: String, option: String = "RETRACT_FORWARDED_HEADER")
+        throws(RetractError) -> ForwardedHeader
+    {
+        guard let value = ForwardedHeader(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw .invalidInput(
+                "\(option) \(String(text.prefix(40)).debugDescription) is not x-forwarded-for or forwarded")
+        }
+        return value
     }
 
     /// Whether any proxy is trusted (else the peer is always the client).
