@@ -6,7 +6,8 @@ import SMTP
 
 /// The SMTP server's hand-over to the vault: reads each received message's headers, asks
 /// `GatewayPolicy` what happens per recipient, and commits it through
-/// `RetractService.acceptIncomingMail` before answering, so a 250 means "committed".
+/// `RetractService.acceptIncomingMail` before answering, so a 250 means "committed", and
+/// synced to disk (`RetractService.makeCommittedMailDurable`), also against a power loss.
 ///
 /// A storage or local read failure answers `temporaryFailure` (451: the client keeps the
 /// mail and retries); a sender outside the internal domains, or an authenticated session
@@ -39,6 +40,21 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
     /// first (`RetractService.handleRevokeReply`) and never relayed; the others, if any, are
     /// handled as mail to pass or seal.
     public func accept(_ message: SMTPReceivedMessage) async -> SMTPAcceptance {
+        let answer = await acceptCommitted(message)
+        guard case .accepted = answer else { return answer }
+        // A 250 takes responsibility for the mail: what was committed must survive a power
+        // loss, not only a crash of the process.
+        do {
+            try await service.makeCommittedMailDurable()
+        } catch {
+            logger.error("a committed message could not be made durable", metadata: ["error": "\(error.description)"])
+            return .temporaryFailure("cannot store the message now; try again later")
+        }
+        return answer
+    }
+
+    /// What `accept` answers, before the commit is made durable.
+    func acceptCommitted(_ message: SMTPReceivedMessage) async -> SMTPAcceptance {
         var message = message
         let domain = service.configuration.effectiveRecallDomain
         let replies = message.recipients.filter { RecallAddress.isRecallAddress($0, domain: domain) }

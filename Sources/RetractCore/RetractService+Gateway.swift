@@ -47,6 +47,29 @@ extension RetractService {
         return try result.get()
     }
 
+    /// Makes what the gateway committed survive a power loss before its 250 (the WAL is
+    /// synced: `VaultDatabase.syncCommittedWrites`), on the gateway's own threads.
+    ///
+    /// A failure is `storage`: the gateway answers 451 and the client retries, so the mail
+    /// may arrive twice but is never lost (RFC 5321 §6.1 prefers a duplicate to a loss).
+    public func makeCommittedMailDurable() async throws(RetractError) {
+        let vault = self.vault
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<Void, RetractError>, Never>) in
+            Self.gatewayQueue.async {
+                continuation.resume(
+                    returning: Result { () throws(RetractError) in
+                        do {
+                            try vault.syncCommittedWrites()
+                        } catch {
+                            throw RetractError(.storage, "could not make the received message durable: \(error)")
+                        }
+                    })
+            }
+        }
+        try result.get()
+    }
+
     /// Where `acceptIncomingMail` does its blocking work: concurrent, so two messages seal at
     /// once (their commits are serialised by the vault).
     static let gatewayQueue = DispatchQueue(

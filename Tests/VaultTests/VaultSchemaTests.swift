@@ -139,6 +139,21 @@ struct SealedPartFileTests {
         #expect(throws: VaultError.self) { try vault.openSealedPart(damaged) }
     }
 
+    @Test("syncing the committed writes works on a file vault with a WAL, and is a no-op in memory")
+    func syncCommittedWrites() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let vault = try VaultDatabase.open(directory: directory)
+        try vault.storeSealedMessage(message(), grants: []) { writer in
+            try writer.beginPart(0, header: [UInt8](repeating: 0, count: 24))
+            try writer.appendChunk(partIndex: 0, chunkIndex: 0, ciphertext: [UInt8](repeating: 3, count: 40))
+            try writer.finishPart(0, chunkCount: 1, plaintextSize: 23)
+        }
+        #expect(FileManager.default.fileExists(atPath: try #require(vault.path) + "-wal"))
+        try vault.syncCommittedWrites()
+        try VaultDatabase.inMemory().syncCommittedWrites()
+    }
+
     @Test("a stored part reads back chunk by chunk from its file; a short file is refused")
     func storedPartReadsBack() async throws {
         let directory = temporaryDirectory()
