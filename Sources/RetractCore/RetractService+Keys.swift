@@ -82,15 +82,16 @@ extension RetractService {
             for kind in SealedValue.Kind.allCases {
                 var cursor: String?
                 while true {
-                    let batch = try vault.sealedValues(kind, notUnder: target.kid, after: cursor, limit: max(1, batchSize))
+                    let batch = try vault.sealedValues(
+                        kind, notUnder: target.kid, after: cursor, limit: max(1, batchSize))
                     guard let last = batch.last else { break }
                     cursor = last.rowID
                     var replacements: [SealedValue.Replacement] = []
                     replacements.reserveCapacity(batch.count)
                     for value in batch {
-                        if let replacement = reseal(value, under: target, ring: ring) {
-                            replacements.append(replacement)
-                        } else {
+                        do {
+                            replacements.append(try reseal(value, under: target, ring: ring))
+                        } catch {
                             rotation.unreadable += 1
                         }
                     }
@@ -137,7 +138,8 @@ extension RetractService {
         let present = try directory.keyIDs()
         guard present.contains(kid) else {
             throw RetractError(
-                .keys, "no master key \(kid) in \(configuration.keysDirectory.path); `retract keys list` shows the keys")
+                .keys, "no master key \(kid) in \(configuration.keysDirectory.path); `retract keys list` shows the keys"
+            )
         }
         guard kid != present.last else { throw VaultError.keyStillNeeded(kid, active: true, values: 0) }
         let used = try vault.keyUsage().first { $0.kid == kid }?.total ?? 0
@@ -167,7 +169,8 @@ extension RetractService {
             let used = Dictionary(try vault.keyUsage().map { ($0.kid, $0.total) }, uniquingKeysWith: +)
             for (index, kid) in after.enumerated().dropLast() where (used[kid] ?? 0) == 0 {
                 let successor = after[index + 1]
-                let superseded = KeyDirectory.creationDate(ofKeyID: successor).map { now().timeIntervalSince($0) } ?? .infinity
+                let superseded =
+                    KeyDirectory.creationDate(ofKeyID: successor).map { now().timeIntervalSince($0) } ?? .infinity
                 guard superseded >= grace else { continue }
                 try retireKey(kid)
                 turn.retired.append(kid)
@@ -183,21 +186,21 @@ extension RetractService {
         try vault.keyUsage().filter { $0.kid != kid }.reduce(0) { $0 + $1.total }
     }
 
-    /// `value` opened with its own key and sealed again under `target`; nil when it does not
-    /// open (its key is missing, its bytes altered). Plaintext metadata is wiped after use.
-    private func reseal(_ value: SealedValue, under target: MasterKey, ring: KeyRing) -> SealedValue.Replacement? {
-        guard let old = try? ring.key(value.kid) else { return nil }
+    /// `value` opened with its own key and sealed again under `target`; throws when it does
+    /// not open (`unknownKeyID` for a missing key, `invalidKey` / `integrity` for altered
+    /// bytes). Plaintext metadata is wiped after use.
+    private func reseal(_ value: SealedValue, under target: MasterKey, ring: KeyRing) throws -> SealedValue.Replacement
+    {
+        let old = try ring.key(value.kid)
         let sealed: [UInt8]
         switch value.kind {
         case .share:
-            guard let bytes = value.tokenHash, let tokenHash = try? TokenHash(bytes: [UInt8](bytes)),
-                let share = try? GrantCrypto.openShare([UInt8](value.sealed), master: old, tokenHash: tokenHash)
-            else { return nil }
+            let tokenHash = try TokenHash(bytes: [UInt8](value.tokenHash ?? Data()))
+            let share = try GrantCrypto.openShare([UInt8](value.sealed), master: old, tokenHash: tokenHash)
             sealed = GrantCrypto.sealShare(share, master: target, tokenHash: tokenHash)
         case .subject, .outboxData:
             let context = value.kind == .subject ? Self.subjectContext(value.rowID) : Self.outboxContext(value.rowID)
-            guard var plaintext = try? GrantCrypto.openMetadata([UInt8](value.sealed), master: old, context: context)
-            else { return nil }
+            var plaintext = try GrantCrypto.openMetadata([UInt8](value.sealed), master: old, context: context)
             sealed = GrantCrypto.sealMetadata(plaintext, master: target, context: context)
             for index in plaintext.indices { plaintext[index] = 0 }
         }

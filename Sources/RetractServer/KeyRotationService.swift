@@ -24,6 +24,7 @@ public struct KeyRotationService: Service {
         self.checkInterval = .milliseconds(Int64(seconds * 1000))
     }
 
+    /// Runs turns until graceful shutdown; a failed turn is logged and the next one retries.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

@@ -129,7 +129,8 @@ public struct KeyDirectory: Sendable {
             close(fd)
         }
         guard unlink(hidden) == 0 else {
-            throw VaultError.keysDirectoryUnusable(url.path, reason: "could not remove \(hidden): \(String(cString: strerror(errno)))")
+            throw VaultError.keysDirectoryUnusable(
+                url.path, reason: "could not remove \(hidden): \(String(cString: strerror(errno)))")
         }
         syncDirectory()
     }

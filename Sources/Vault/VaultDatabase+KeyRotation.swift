@@ -24,7 +24,8 @@ extension VaultDatabase {
                 "SELECT share_kid, count(*) FROM grants WHERE sealed_share IS NOT NULL AND share_kid IS NOT NULL GROUP BY share_kid",
                 \.shares)
             try add("SELECT subject_kid, count(*) FROM messages GROUP BY subject_kid", \.subjects)
-            try add("SELECT data_kid, count(*) FROM outbox WHERE sealed_data IS NOT NULL GROUP BY data_kid", \.outboxData)
+            try add(
+                "SELECT data_kid, count(*) FROM outbox WHERE sealed_data IS NOT NULL GROUP BY data_kid", \.outboxData)
             return usage.values.sorted { $0.kid < $1.kid }
         }
     }
@@ -48,7 +49,8 @@ extension VaultDatabase {
                     arguments: [after.flatMap { Int64($0) } ?? 0, kid, limit])
                 return rows.map { row in
                     let id: Int64 = row[0]
-                    return SealedValue(kind: .share, rowID: String(id), kid: row[1] ?? "", sealed: row[2], tokenHash: row[3])
+                    return SealedValue(
+                        kind: .share, rowID: String(id), kid: row[1] ?? "", sealed: row[2], tokenHash: row[3])
                 }
             case .subject:
                 let rows = try Row.fetchAll(

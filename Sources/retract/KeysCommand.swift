@@ -73,7 +73,8 @@ struct KeysCommand: AsyncParsableCommand {
                 }
                 if let missing = states.first(where: { $0.state == .missing }) {
                     Console.warning(
-                        "master key \(missing.kid) is missing from the keys directory; what it seals cannot be opened until keys/master-\(missing.kid).key is restored")
+                        "master key \(missing.kid) is missing from the keys directory; what it seals cannot be opened until keys/master-\(missing.kid).key is restored"
+                    )
                 }
             }
         }
@@ -109,16 +110,20 @@ struct KeysCommand: AsyncParsableCommand {
                         + "re-sealed \(rotation.resealed) value\(rotation.resealed == 1 ? "" : "s")")
                 if rotation.unreadable > 0 {
                     Console.warning(
-                        "\(rotation.unreadable) value\(rotation.unreadable == 1 ? "" : "s") did not open with their own key and stay under it; `retract keys list` shows which keys")
+                        "\(rotation.unreadable) value\(rotation.unreadable == 1 ? "" : "s") did not open with their own key and stay under it; `retract keys list` shows which keys"
+                    )
                 }
                 if rotation.remaining > 0 {
                     Console.out(
-                        "retract: \(rotation.remaining) live value\(rotation.remaining == 1 ? "" : "s") still under older keys; run `retract keys rotate` again")
+                        "retract: \(rotation.remaining) live value\(rotation.remaining == 1 ? "" : "s") still under older keys; run `retract keys rotate` again"
+                    )
                     throw ExitCode(1)
                 }
                 let old = try service.keyStates().filter { $0.state == .old }.map(\.kid)
                 if !old.isEmpty {
-                    Console.out("retract: nothing needs \(old.joined(separator: ", ")) any more; `retract keys retire KID` destroys it")
+                    Console.out(
+                        "retract: nothing needs \(old.joined(separator: ", ")) any more; `retract keys retire KID` destroys it"
+                    )
                 }
             }
         }

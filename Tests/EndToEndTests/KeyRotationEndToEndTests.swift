@@ -19,7 +19,10 @@ struct KeyRotationEndToEndTests {
     /// Sends one message to `count` recipients through the CLI and returns their links.
     func sendLinks(count: Int, base: String) throws -> [Link] {
         let sent = try cli.run(
-            ["send", "--from", "alice@corp.test", "--subject", "Price list", "--body", "Price: 100", "--public-url", base]
+            [
+                "send", "--from", "alice@corp.test", "--subject", "Price list", "--body", "Price: 100", "--public-url",
+                base,
+            ]
                 + (0..<count).flatMap { ["--to", "r\($0)@partner.test"] })
         #expect(sent.status == 0, "\(sent.stderr)")
         let directory = root.appendingPathComponent(".retract/outbox")
@@ -44,7 +47,9 @@ struct KeyRotationEndToEndTests {
         try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("keys").path).sorted()
     }
 
-    @Test("opens over HTTP keep succeeding while keys rotate runs beside serve; after retire the old key file is gone and every link opens")
+    @Test(
+        "opens over HTTP keep succeeding while keys rotate runs beside serve; after retire the old key file is gone and every link opens"
+    )
     func rotateUnderLoad() async throws {
         defer { try? FileManager.default.removeItem(at: root) }
         #expect(try cli.run(["init"]).status == 0)
@@ -104,10 +109,14 @@ struct KeyRotationEndToEndTests {
         #expect(try RetractBinary(workingDirectory: root).run(["keys", "init", "--keys-dir", other.path]).status == 0)
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: other.path).first)
         try FileManager.default.moveItem(
-            at: other.appendingPathComponent(name), to: root.appendingPathComponent("keys").appendingPathComponent(name))
+            at: other.appendingPathComponent(name), to: root.appendingPathComponent("keys").appendingPathComponent(name)
+        )
         let refused = try cli.run(["keys", "retire", old])
         #expect(refused.status == 1)
-        #expect(refused.stderr == "retract: error: master key \(old) still seals 4 live values; run `retract keys rotate` first, then retire it\n")
+        #expect(
+            refused.stderr
+                == "retract: error: master key \(old) still seals 4 live values; run `retract keys rotate` first, then retire it\n"
+        )
         #expect(try keyFiles().contains("master-\(old).key"))
         // rotate finishes under the hand-made key rather than making a third.
         let rotate = try cli.run(["keys", "rotate"])
@@ -125,7 +134,9 @@ struct KeyRotationEndToEndTests {
         #expect(try cli.run(["keys", "init", "--keys-dir", other.path]).status == 0)
         let refused = try cli.run(["serve", "--port", "0", "--keys-dir", other.path])
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("the vault needs master key \(old), missing from \(other.path)"), "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("the vault needs master key \(old), missing from \(other.path)"),
+            "\(refused.stderr)")
         #expect(refused.stderr.split(separator: "\n").count == 1)
     }
 

@@ -79,7 +79,10 @@ struct KeyRotationTests {
         let sent = try await sendTwo()
         let service = sent.bench.service
         let old = service.keys.active.kid
-        #expect(try service.keyStates() == [KeyState(kid: old, state: .active, usage: KeyUsage(kid: old, shares: 6, subjects: 2, outboxData: 6))])
+        #expect(
+            try service.keyStates() == [
+                KeyState(kid: old, state: .active, usage: KeyUsage(kid: old, shares: 6, subjects: 2, outboxData: 6))
+            ])
 
         var stopped = try await service.rotateKeys(batchSize: 4) { _ in false }
         #expect(stopped.interrupted && stopped.resealed == 4 && stopped.remaining == 10)
@@ -90,7 +93,10 @@ struct KeyRotationTests {
 
         _ = await deliver(sent)
         stopped = try await service.rotateKeys()
-        #expect(try service.keyStates().map(\.usage) == [KeyUsage(kid: old), KeyUsage(kid: stopped.kid, shares: 6, subjects: 2)])
+        #expect(
+            try service.keyStates().map(\.usage) == [
+                KeyUsage(kid: old), KeyUsage(kid: stopped.kid, shares: 6, subjects: 2),
+            ])
     }
 
     @Test("retire is refused for the active key and for a key still sealing something, with what to run")
@@ -227,7 +233,9 @@ struct KeyRotationTests {
         }
     }
 
-    @Test("after revoke, rotate and retire, a copy of the vault taken before the revoke plus the remaining keys cannot open the revoked grant")
+    @Test(
+        "after revoke, rotate and retire, a copy of the vault taken before the revoke plus the remaining keys cannot open the revoked grant"
+    )
     func copiedVaultCannotOpenRevokedGrant() async throws {
         let sent = try await sendTwo()
         let bench = sent.bench
@@ -238,11 +246,15 @@ struct KeyRotationTests {
         // The attacker's copy: database file, WAL and part files, before the revoke.
         let copy = bench.root.appendingPathComponent("stolen")
         try FileManager.default.copyItem(at: bench.configuration.dataDirectory, to: copy)
-        #expect(FileManager.default.fileExists(atPath: copy.appendingPathComponent(VaultDatabase.fileName + "-wal").path))
+        #expect(
+            FileManager.default.fileExists(atPath: copy.appendingPathComponent(VaultDatabase.fileName + "-wal").path))
 
         _ = try await service.revoke(
-            RevokeRequest(messageID: sent.receipts[0].messageID, recipients: ["r0-1@partner.test"], reason: "wrong person"))
-        let live = try service.vault.grants(messageID: sent.receipts[0].messageID).first { $0.recipient == "r0-1@partner.test" }
+            RevokeRequest(
+                messageID: sent.receipts[0].messageID, recipients: ["r0-1@partner.test"], reason: "wrong person"))
+        let live = try service.vault.grants(messageID: sent.receipts[0].messageID).first {
+            $0.recipient == "r0-1@partner.test"
+        }
         #expect(live?.sealedShare == nil && live?.wrappedDek == nil)
 
         let rotation = try await service.rotateKeys()
@@ -266,7 +278,8 @@ struct KeyRotationTests {
 
         // Nor does any remaining key, under its own kid or under the row's.
         let row = try #require(
-            try stolen.vault.grants(messageID: sent.receipts[0].messageID).first { $0.recipient == "r0-1@partner.test" })
+            try stolen.vault.grants(messageID: sent.receipts[0].messageID).first { $0.recipient == "r0-1@partner.test" }
+        )
         let sealedShare = try #require(row.sealedShare)
         let wrapped = try #require(row.wrappedDek)
         #expect(row.shareKid == old)
@@ -285,7 +298,9 @@ struct KeyRotationTests {
         }
     }
 
-    @Test("scheduled maintenance rotates when the active key is older than the interval and retires the old key after the grace")
+    @Test(
+        "scheduled maintenance rotates when the active key is older than the interval and retires the old key after the grace"
+    )
     func scheduledRotation() async throws {
         let sent = try await sendTwo()
         let bench = sent.bench
