@@ -142,9 +142,12 @@ extension RetractService {
             )
         }
         guard kid != present.last else { throw VaultError.keyStillNeeded(kid, active: true, values: 0) }
-        let used = try vault.keyUsage().first { $0.kid == kid }?.total ?? 0
+        let usage = { try vault.keyUsage().first { $0.kid == kid }?.total ?? 0 }
+        let used = try usage()
         guard used == 0 else { throw VaultError.keyStillNeeded(kid, active: false, values: used) }
-        try directory.destroyKey(kid)
+        // Counted again once the file is out of the listing: a value sealed under the key by
+        // a process that took it as active a moment ago puts the file back.
+        try directory.destroyKey(kid, stillNeeded: usage)
         try? keys.reload()
         logger.info("master key retired", metadata: ["kid": "\(kid)"])
     }

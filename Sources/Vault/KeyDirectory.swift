@@ -107,17 +107,32 @@ public struct KeyDirectory: Sendable {
     /// Destroys the key file of `kid`: renamed out of the folder's listing, overwritten with
     /// zeros, synced, then unlinked; the folder is synced after.
     ///
-    /// The caller (`RetractService.retireKey`) has checked that nothing live needs the key.
-    /// Overwriting is best effort against the storage below (a journaling or copy-on-write
-    /// file system, an SSD's remapping may keep the old block): the key's safety rests on
-    /// the file being gone from every copy, backups included.
-    public func destroyKey(_ kid: String) throws {
+    /// The caller (`RetractService.retireKey`) has checked that nothing live needs the key;
+    /// `stillNeeded` asks again once the key is out of the listing (so every process that
+    /// reloads no longer seals under it): a count above zero puts the file back and throws
+    /// `keyStillNeeded`. Overwriting is best effort against the storage below (a journaling
+    /// or copy-on-write file system, an SSD's remapping may keep the old block): the key's
+    /// safety rests on the file being gone from every copy, backups included.
+    public func destroyKey(_ kid: String, stillNeeded: () throws -> Int = { 0 }) throws {
         let path = url.appendingPathComponent("master-\(kid).key").path
         let hidden = url.appendingPathComponent(".retired-\(kid).key").path
         guard MasterKey.isValidKeyID(kid), rename(path, hidden) == 0 else {
             throw VaultError.unknownKeyID(kid)
         }
         syncDirectory()
+        let needed: Int
+        do {
+            needed = try stillNeeded()
+        } catch {
+            rename(hidden, path)
+            syncDirectory()
+            throw error
+        }
+        guard needed == 0 else {
+            rename(hidden, path)
+            syncDirectory()
+            throw VaultError.keyStillNeeded(kid, active: false, values: needed)
+        }
         let fd = Glibc.open(hidden, O_WRONLY)
         if fd >= 0 {
             var info = stat()

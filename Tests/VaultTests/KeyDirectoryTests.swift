@@ -96,4 +96,23 @@ struct KeyDirectoryTests {
         #expect(throws: VaultError.self) { try directory.destroyKey(old.kid) }
         #expect(throws: VaultError.self) { try directory.destroyKey("../escape") }
     }
+
+    @Test("a key found still needed once out of the listing is put back and not destroyed")
+    func destroyPutsBackWhenStillNeeded() throws {
+        let url = try scratch()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let directory = KeyDirectory(url: url)
+        let old = try directory.createKey(now: Date(timeIntervalSince1970: 1_700_000_000))
+        _ = try directory.createKey(now: Date(timeIntervalSince1970: 1_800_000_000))
+        var listedDuringCheck: [String] = []
+        let error = #expect(throws: VaultError.self) {
+            try directory.destroyKey(old.kid) {
+                listedDuringCheck = try directory.keyIDs()
+                return 1
+            }
+        }
+        #expect(error?.description.contains("still seals 1 live value;") == true)
+        #expect(!listedDuringCheck.contains(old.kid))
+        #expect(try directory.load().key(old.kid).kid == old.kid)
+    }
 }
