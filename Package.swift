@@ -39,10 +39,13 @@ let package = Package(
         ),
         .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: strict),
         .target(name: "Seal", dependencies: ["Sodium"], swiftSettings: strict),
+        // The vault's backend-neutral records and values (issue 14): no database in it, so
+        // both the SQLite and the PostgreSQL backend share them (docs/scaling.md).
+        .target(name: "VaultContract", swiftSettings: strict),
         .target(
             name: "Vault",
             dependencies: [
-                "Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift"),
+                "VaultContract", "Seal", "Sodium", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

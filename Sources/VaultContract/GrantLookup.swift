@@ -4,4 +4,10 @@ public struct GrantLookup: Sendable {
     public var grant: GrantRecord
     /// Its message.
     public var message: MessageRecord
+
+    /// Pairs a grant with its message.
+    public init(grant: GrantRecord, message: MessageRecord) {
+        self.grant = grant
+        self.message = message
+    }
 }

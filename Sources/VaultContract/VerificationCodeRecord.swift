@@ -1,19 +1,11 @@
 import Foundation
-import GRDB
 
 /// A grant's recipient-verification state: the current code (hashed), wrong guesses, the
 /// lock after too many, and how long a correct code keeps the grant verified.
 ///
 /// One row per grant of a message sent with `verify`, created by the first code request.
 /// The code itself is never stored, only a keyed BLAKE2b hash of it (see `docs/crypto.md`).
-public struct VerificationCodeRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    /// The table.
-    public static let databaseTableName = "verification_codes"
-    /// Columns are snake_case.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    /// Columns are snake_case.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct VerificationCodeRecord: Codable, Sendable, Equatable {
     /// The grant the code belongs to.
     public var grantId: Int64
     /// Keyed hash of the live code; nil once used, replaced by a lock, or never issued.
@@ -28,12 +20,6 @@ public struct VerificationCodeRecord: Codable, Sendable, Equatable, FetchableRec
     public var lockedUntil: Date?
     /// Until this instant the grant opens without a code (a correct code was entered).
     public var verifiedUntil: Date?
-
-    /// Column names for queries.
-    public enum Columns {
-        /// The grant, the primary key.
-        public static let grantId = Column("grant_id")
-    }
 
     /// Creates a state row; every field is stored as given.
     public init(

@@ -1,16 +1,11 @@
 import Foundation
-import GRDB
 
 /// One mail waiting in, or gone through, the outbox.
 ///
 /// The RFC 5322 bytes are sealed under the master key while the mail waits (they hold a
 /// personal link) and erased when it is delivered or cancelled; the row stays as the
 /// delivery record.
-public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "outbox"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct OutboxMailRecord: Codable, Sendable, Equatable {
     /// Why the mail exists.
     public enum Kind: String, Codable, Sendable {
         case notification, withdrawal, correction, report
@@ -73,41 +68,6 @@ public struct OutboxMailRecord: Codable, Sendable, Equatable, FetchableRecord, P
     public var claimedAt: Date?
     /// The server's last reply line, e.g. `550 5.1.1 no such user`.
     public var lastReply: String?
-
-    /// Column names for queries.
-    public enum Columns {
-        public static let id = Column(CodingKeys.id)
-        public static let messageId = Column("message_id")
-        public static let grantId = Column("grant_id")
-        public static let state = Column(CodingKeys.state)
-        public static let notBefore = Column("not_before")
-        public static let createdAt = Column("created_at")
-    }
-
-    /// Reads a row column by column, without `Decodable`: the outbox worker decodes every
-    /// mail it claims, and the generic decoder (snake-case key conversion, a keyed container
-    /// per row) cost more than the SQL.
-    public init(row: Row) throws {
-        // GRDB's throwing `decode`, never the subscript, which traps on a value it cannot
-        // convert (an empty `not_before` once stopped the worker on every start).
-        self.id = try row.decode(forColumn: "id")
-        self.messageId = try row.decode(forColumn: "message_id")
-        self.grantId = try row.decode(forColumn: "grant_id")
-        self.kind = try UnreadableRows.enumValue(row, column: "kind")
-        self.mailFrom = try row.decode(forColumn: "mail_from")
-        self.recipient = try row.decode(forColumn: "recipient")
-        self.rfcMessageId = try row.decode(forColumn: "rfc_message_id")
-        self.sealedData = try row.decode(forColumn: "sealed_data")
-        self.dataKid = try row.decode(forColumn: "data_kid")
-        self.state = try UnreadableRows.enumValue(row, column: "state")
-        self.attempts = try row.decode(forColumn: "attempts")
-        self.notBefore = try row.decode(forColumn: "not_before")
-        self.createdAt = try row.decode(forColumn: "created_at")
-        self.sentAt = try row.decode(forColumn: "sent_at")
-        self.lastError = try row.decode(forColumn: "last_error")
-        self.claimedAt = try row.decode(forColumn: "claimed_at")
-        self.lastReply = try row.decode(forColumn: "last_reply")
-    }
 
     /// Creates a queued mail.
     public init(

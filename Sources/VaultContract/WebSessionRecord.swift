@@ -1,15 +1,10 @@
 import Foundation
-import GRDB
 
 /// One signed-in browser: a web session of a sender.
 ///
 /// The cookie value is never stored, only its BLAKE2b hash (`idHash`), so reading the
 /// database does not hand out sessions.
-public struct WebSessionRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "web_sessions"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct WebSessionRecord: Codable, Sendable, Equatable {
     /// BLAKE2b-256 of the cookie value.
     public var idHash: Data
     /// The sender's address.
@@ -34,13 +29,4 @@ public struct WebSessionRecord: Codable, Sendable, Equatable, FetchableRecord, P
         self.locale = locale
     }
 
-    /// The table's columns.
-    public enum Columns {
-        /// The `idHash` column.
-        public static let idHash = Column("id_hash")
-        /// The `sender` column.
-        public static let sender = Column("sender")
-        /// The `lastSeenAt` column.
-        public static let lastSeenAt = Column("last_seen_at")
-    }
 }

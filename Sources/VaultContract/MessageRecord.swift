@@ -1,13 +1,10 @@
 import Foundation
-import GRDB
 
 /// One sealed message: only the metadata the service needs without any link.
 ///
 /// The subject is sealed under the master key (`sealedSubject`), so the database file alone
 /// reveals no subject; the service can still read it back to write notices and reports.
-public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "messages"
-
+public struct MessageRecord: Codable, Sendable, Equatable {
     /// Lower-case hex of the 16-byte message id.
     public var id: String
     /// The sender's address.
@@ -37,15 +34,6 @@ public struct MessageRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     /// Where the message came from: `gateway` for mail the SMTP gateway received; nil for
     /// the CLI, the API and the web app.
     public var origin: String?
-    /// Column names for queries.
-    public enum Columns {
-        public static let id = Column(CodingKeys.id)
-        public static let createdAt = Column("created_at")
-        public static let sender = Column(CodingKeys.sender)
-    }
-
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     /// Creates a record; every field is stored as given.
     public init(

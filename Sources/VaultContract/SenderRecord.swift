@@ -1,16 +1,11 @@
 import Foundation
-import GRDB
 
 /// One sender account: who may send through the API and the web app.
 ///
 /// The API token and the web password are kept only as hashes: `tokenHash` is BLAKE2b of
 /// the token, `passwordHash` libsodium's Argon2id string. Neither can be turned back into
 /// the secret, so a copy of the database signs nobody in.
-public struct SenderRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "senders"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct SenderRecord: Codable, Sendable, Equatable {
     /// The sender's mail address; the messages whose `sender` equals it are theirs.
     public var address: String
     /// The display name, if any.
@@ -37,13 +32,4 @@ public struct SenderRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
         self.passwordSetAt = nil
     }
 
-    /// The table's columns.
-    public enum Columns {
-        /// The `address` column.
-        public static let address = Column("address")
-        /// The `tokenHash` column.
-        public static let tokenHash = Column("token_hash")
-        /// The `createdAt` column.
-        public static let createdAt = Column("created_at")
-    }
 }

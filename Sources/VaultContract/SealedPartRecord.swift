@@ -1,13 +1,8 @@
 import Foundation
-import GRDB
 
 /// The secretstream header and size of one sealed part; its chunks are in its file in the
 /// `SealedPartStore`, or, for a part of at most one chunk, in `inlineData`.
-public struct SealedPartRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "sealed_parts"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct SealedPartRecord: Codable, Sendable, Equatable {
     /// The message the part belongs to.
     public var messageId: String
     /// 0 is the envelope, 1… the attachments.

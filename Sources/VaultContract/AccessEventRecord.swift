@@ -1,12 +1,7 @@
 import Foundation
-import GRDB
 
 /// One attempt to open a link, successful or not: the access log the sender reads.
-public struct AccessEventRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "access_events"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct AccessEventRecord: Codable, Sendable, Equatable {
     /// What came of the attempt.
     public enum Result: String, Codable, Sendable {
         case opened
@@ -31,14 +26,6 @@ public struct AccessEventRecord: Codable, Sendable, Equatable, FetchableRecord, 
     /// The outcome.
     public var result: Result
 
-    /// Column names for queries.
-    public enum Columns {
-        public static let grantId = Column("grant_id")
-        public static let tokenHash = Column("token_hash")
-        public static let at = Column(CodingKeys.at)
-        public static let result = Column(CodingKeys.result)
-    }
-
     /// Creates an event.
     public init(grantId: Int64?, tokenHash: Data, at: Date, result: Result) {
         self.grantId = grantId
@@ -47,7 +34,4 @@ public struct AccessEventRecord: Codable, Sendable, Equatable, FetchableRecord, 
         self.result = result
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }

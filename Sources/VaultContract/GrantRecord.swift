@@ -1,15 +1,10 @@
 import Foundation
-import GRDB
 
 /// One recipient's grant: the vault's half of the key material and the grant's history.
 ///
 /// `sealedShare` and `wrappedDek` are both set while the grant is live and both NULL once it
 /// is revoked; that pair is what revocation destroys.
-public struct GrantRecord: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "grants"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct GrantRecord: Codable, Sendable, Equatable {
     /// How the recipient was addressed.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case to, cc, bcc
@@ -46,14 +41,6 @@ public struct GrantRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
     /// The corrected message sent to this recipient when the grant was revoked, if any.
     public var replacementMessageId: String?
 
-    /// Column names for queries.
-    public enum Columns {
-        public static let id = Column(CodingKeys.id)
-        public static let messageId = Column("message_id")
-        public static let tokenHash = Column("token_hash")
-        public static let recipient = Column(CodingKeys.recipient)
-    }
-
     /// Creates a live, never-opened grant.
     public init(
         messageId: String, tokenHash: Data, recipient: String, kind: Kind, shareKid: String,
@@ -74,10 +61,6 @@ public struct GrantRecord: Codable, Sendable, Equatable, FetchableRecord, Mutabl
         self.revokeReason = nil
         self.notificationMessageId = notificationMessageId
         self.replacementMessageId = nil
-    }
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
     }
 
     /// Whether the key material is still there.
