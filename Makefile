@@ -12,8 +12,9 @@ SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 # The PostgreSQL vault's tests start their own cluster of Debian's postgresql (initdb, pg_ctl).
 TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix postgresql
 PYTHON ?= python3
-# The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk.
-BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix
+# The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk; the peer
+# figure (issue 15, scripts/peer_http.sh) adds PrivateBin on php8.2-fpm (cloned, not committed).
+BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix php8.2-fpm php8.2-cli php8.2-opcache curl git
 BIN := .build/debug/retract
 
 .PHONY: all deps test-deps bench-deps install-packages build run test bench vectors clean
@@ -59,6 +60,7 @@ bench: bench-deps
 	$(SWIFT) build -c release --product retract
 	$(SWIFT) build -c release --product retract-bench
 	.build/release/retract-bench
+	scripts/peer_http.sh
 
 # Regenerates the language-neutral sealing test vectors.
 vectors: deps
