@@ -78,14 +78,32 @@ public struct PostgresVaultError: Error, Equatable, CustomStringConvertible, Sen
                 if step == "connecting" { return serverRefused(endpoint, message: message, state: state) }
                 return statementFailed(step, message: message, state: state)
             }
-            return databaseUnavailable(endpoint, reason: reason(error))
+            let connectionCodes: [PSQLError.Code] = [
+                .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed,
+            ]
+            if connectionCodes.contains(error.code) { return databaseUnavailable(endpoint, reason: reason(error)) }
+            // TLS set-up, authentication mechanism, protocol: the connection cannot be used.
+            if step == "connecting" { return serverRefused(endpoint, message: "\(error.code)", state: nil) }
+            return statementFailed(step, message: "\(error.code)", state: nil)
         }
         if let error = error as? PostgresDecodingError {
             return statementFailed(step, message: "column \(error.columnName) does not decode", state: nil)
         }
-        if error is CancellationError { return error }
-        // The pool's own failures (shut down, no connection could be made) and NIO's.
-        return databaseUnavailable(endpoint, reason: String("\(error)".prefix(120)))
+        // The socket's failures, and the pool's own (shut down, no connection for a minute).
+        if let error = error as? IOError { return databaseUnavailable(endpoint, reason: String(cString: strerror(error.errnoCode)).lowercased()) }
+        if error is NIOConnectionError || error is ChannelError {
+            return databaseUnavailable(endpoint, reason: String("\(error)".prefix(120)))
+        }
+        if String(describing: type(of: error)) == "ConnectionPoolError" {
+            let text = "\(error)"
+            let reason =
+                text.contains("CircuitBreaker")
+                ? "no connection could be made for a minute"
+                : text.contains("poolShutdown") ? "the vault's connection pool is closed" : "the connection request was cancelled"
+            return databaseUnavailable(endpoint, reason: reason)
+        }
+        // Anything else is the caller's own error (a sealer that failed): unchanged.
+        return error
     }
 
     /// A short reason for a PSQLError without server information: the underlying socket
