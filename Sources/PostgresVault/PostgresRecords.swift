@@ -127,3 +127,23 @@ extension PostgresBindings {
         append(mail.lastReply)
     }
 }
+
+extension SenderRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            address: try row.value("address"), name: try row.value("name"), tokenHash: try row.value("token_hash"),
+            createdAt: try row.date("created_at"))
+        self.passwordHash = try row.value("password_hash")
+        self.tokenCreatedAt = try row.date("token_created_at")
+        self.passwordSetAt = try row.optionalDate("password_set_at")
+    }
+}
+
+extension WebSessionRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            idHash: try row.value("id_hash"), sender: try row.value("sender"), at: try row.date("created_at"),
+            locale: try row.value("locale"), messageScope: try row.value("message_scope"))
+        self.lastSeenAt = try row.date("last_seen_at")
+    }
+}
