@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 # Selenium (from PyPI, pinned in Tests/Browser/requirements.txt).
 # The gateway's tests run Debian's postfix from a configuration directory of their own.
 # The PostgreSQL vault's tests start their own cluster of Debian's postgresql (initdb, pg_ctl).
-TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix postgresql
+TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix postgresql prometheus
 PYTHON ?= python3
 # The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk; the peer
 # figure (issue 15, scripts/peer_http.sh) adds PrivateBin on php8.2-fpm (cloned, not committed).

@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -89,15 +91,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Prometheus metrics (issue 16): the catalogue of Retract's metrics with their help
+        // texts, the swift-metrics factory over a Prometheus registry, the one-line counters.
+        .target(
+            name: "RetractMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "RetractCore",
-            dependencies: ["Seal", "Sodium", "Vault", "Mail", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Seal", "Sodium", "Vault", "Mail", "RetractMetrics", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "Gateway",
             dependencies: [
-                "RetractCore", "SMTP", "Mail", "Vault", "Seal", "Sodium",
+                "RetractCore", "SMTP", "Mail", "Vault", "Seal", "Sodium", "RetractMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -105,7 +119,7 @@ let package = Package(
         .target(
             name: "RetractServer",
             dependencies: [
-                "RetractCore", "Seal", "Sodium", "Mail", "SMTP",
+                "RetractCore", "Seal", "Sodium", "Mail", "SMTP", "RetractMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -120,8 +134,10 @@ let package = Package(
         .executableTarget(
             name: "retract",
             dependencies: [
-                "RetractCore", "RetractServer", "Gateway", "SMTP", "Seal", "Mail", "Vault",
+                "RetractCore", "RetractServer", "Gateway", "SMTP", "Seal", "Mail", "Vault", "RetractMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -199,8 +215,9 @@ let package = Package(
         .testTarget(
             name: "RetractServerTests",
             dependencies: [
-                "RetractServer", "RetractCore", "RetractTestSupport", "Seal", "Mail", "Sodium",
+                "RetractServer", "RetractCore", "RetractTestSupport", "Seal", "Mail", "Sodium", "RetractMetrics",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),

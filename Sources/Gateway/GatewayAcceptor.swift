@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Mail
 import RetractCore
+import RetractMetrics
 import SMTP
 
 /// The SMTP server's hand-over to the vault: reads each received message's headers, asks
@@ -50,6 +51,7 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
             logger.error("a committed message could not be made durable", metadata: ["error": "\(error.description)"])
             return .temporaryFailure("cannot store the message now; try again later")
         }
+        service.metrics.count(.gatewayMessages, ["outcome": "accepted"])
         return answer
     }
 
@@ -65,8 +67,10 @@ public struct GatewayAcceptor: SMTPMessageAcceptor {
         }
         do {
             let receipt = try await commit(message)
+            countCommitted(receipt)
             return .accepted("queued as \(receipt.messageID)")
         } catch {
+            service.metrics.count(.gatewayMessages, ["outcome": "refused"])
             logger.notice(
                 "gateway refused a message",
                 metadata: ["client": "\(message.client.address)", "error": "\(error.description)"])

@@ -67,6 +67,7 @@ actor OutboxPass {
                 do {
                     try self.service.vault.cancelMail(mailID: mail.id)
                     self.run.cancelled += 1
+                    self.service.countDelivery("cancelled")
                 } catch {
                     self.service.recordFailure(of: mail, error: error, run: &self.run)
                 }
@@ -85,6 +86,7 @@ actor OutboxPass {
         do {
             _ = try self.service.vault.markDelivered(mailID, at: self.service.now(), thenCheck: nil)
             self.run.delivered += 1
+            self.service.countDelivery("delivered", reply: "250")
         } catch {
             self.service.recordUnconfirmed(mailID, error: error, run: &self.run)
         }
@@ -99,7 +101,7 @@ actor OutboxPass {
         let answer: Bool?
         do {
             answer = try self.service.vault.markDelivered(confirms, at: self.service.now(), thenCheck: self.mails[index].id)
-            if confirms != nil { self.run.delivered += 1 }
+            if confirms != nil { self.run.delivered += 1; self.service.countDelivery("delivered", reply: "250") }
         } catch {
             if let confirms { self.service.recordUnconfirmed(confirms, error: error, run: &self.run) }
             answer = nil

@@ -1,4 +1,5 @@
 import Foundation
+import RetractMetrics
 import Vault
 
 /// Counts failures (sign-ins, opens, codes) in the vault and says when a limit is reached.
@@ -10,11 +11,14 @@ public struct RateLimiter: Sendable {
     public let vault: VaultDatabase
     /// Events older than this are deleted when a new one is recorded; no window may be longer.
     public let retention: TimeInterval
+    /// Where a refused attempt is counted, by scope (`retract_rate_limit_hits_total`).
+    public let metrics: RetractMetrics
 
     /// A limiter over `vault`'s events.
-    public init(vault: VaultDatabase, retention: TimeInterval = 86_400) {
+    public init(vault: VaultDatabase, retention: TimeInterval = 86_400, metrics: RetractMetrics = .global) {
         self.vault = vault
         self.retention = retention
+        self.metrics = metrics
     }
 
     /// Seconds until `subject` may try again, or nil when fewer than `limit` failures fall
@@ -27,6 +31,7 @@ public struct RateLimiter: Sendable {
     ) async throws -> Int? {
         let events = try vault.rateLimitEvents(scope: scope, subject: subject, since: now.addingTimeInterval(-window))
         guard limit > 0, events.count >= limit else { return limit > 0 ? nil : Int(window.rounded(.up)) }
+        metrics.count(.rateLimitHits, ["scope": scope])
         let freedAt = events[events.count - limit].addingTimeInterval(window)
         return max(1, Int(freedAt.timeIntervalSince(now).rounded(.up)))
     }
@@ -80,6 +85,7 @@ public struct RateLimiter: Sendable {
         case .reserved(let ids):
             return .counted(events: ids)
         case .limited(let reached):
+            for (index, _) in reached { metrics.count(.rateLimitHits, ["scope": limits[index].scope]) }
             let waits = reached.map { index, events in
                 let limit = limits[index]
                 guard limit.limit > 0, events.count >= limit.limit else { return Int(limit.window.rounded(.up)) }

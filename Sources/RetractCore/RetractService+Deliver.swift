@@ -168,6 +168,7 @@ extension RetractService {
         logger.warning(
             "delivery failed", metadata: ["mail": "\(mail.id)", "error": "\(text)", "retry": "\(retryAt != nil)"])
         if giveUp { run.failed += 1 } else { run.deferred += 1 }
+        countDelivery(giveUp ? "failed" : "deferred", reply: mailError?.smtpReply)
     }
 
     /// Exponential backoff with ±25 % jitter: `base` after the first failure, doubling,

@@ -41,7 +41,7 @@ extension RetractService {
     /// `code` is the mailed verification code, needed only for a message sent with
     /// `verify`; `client` is the reader's address, for the per-client limit on failed opens
     /// (nil when the caller has none, such as tests and tools: then only the per-link limit applies).
-    public func open(token: GrantToken, linkKey: LinkKey, code: String? = nil, client: String? = nil)
+    func openUncounted(token: GrantToken, linkKey: LinkKey, code: String? = nil, client: String? = nil)
         async throws(OpenFailure) -> OpenedMessage
     {
         let (lookup, dataKey, part) = try await unlockReadingEnvelope(

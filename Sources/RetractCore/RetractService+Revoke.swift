@@ -74,6 +74,7 @@ extension RetractService {
                 tx, prepared: prepared, report: report, replacement: replacement, attachments: attachments,
                 settings: settings)
         }
+        countRevocation(recall)
         logger.info(
             "message revoked",
             metadata: ["message": "\(message.id)", "recipients": "\(recall.recipients.filter { !$0.alreadyRevoked }.count)"])

@@ -86,6 +86,7 @@ extension RetractService {
             throw RetractError(.storage, "could not store the message, nothing was sent: \(error)")
         }
         logger.info("message sealed", metadata: ["message": "\(messageID)", "recipients": "\(receipts.count)"])
+        countSend(recipients: receipts.count)
 
         if plan.delay == 0 {
             _ = await deliverDueMail()

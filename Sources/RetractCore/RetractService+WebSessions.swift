@@ -16,7 +16,7 @@ extension RetractService {
     static let signInClientScope = "signin-client"
 
     /// The limiter over this vault's persisted failure events.
-    public var rateLimiter: RateLimiter { RateLimiter(vault: vault) }
+    public var rateLimiter: RateLimiter { RateLimiter(vault: vault, metrics: metrics) }
 
     /// Signs a sender in with their password and starts a web session.
     ///

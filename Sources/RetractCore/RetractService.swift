@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Mail
+import RetractMetrics
 import Seal
 import Sodium
 import Vault
@@ -25,6 +26,9 @@ public struct RetractService: Sendable {
     public let now: @Sendable () -> Date
     /// Where operational events go; never a secret.
     public let logger: Logger
+    /// Where the service counts what it does (`retract serve`'s `/metrics`); swift-metrics'
+    /// global system unless a test gives it a registry of its own.
+    public var metrics: RetractMetrics = .global
     /// A grant that exists nowhere, opened instead of an unknown token so that an unknown
     /// token costs the same work as a wrong key; the key ring's, under its active key.
     var decoy: DecoyGrant { keys.decoy }

@@ -13,13 +13,16 @@ import ServiceLifecycle
 /// `web` configures the sender web app under `/app`; nil takes the defaults. `clientAddresses`
 /// decides the client address every per-client limit counts (the TCP peer unless it names
 /// trusted proxies); `readiness` answers `/readyz` (a probe of `service`'s vault by default).
+/// `metrics` counts every request and serves `/metrics` here unless it names its own address.
 public func buildRouter(
     service: RetractService, devMailbox: URL? = nil, apiUploadLimit: Int? = nil, web: WebAppOptions? = nil,
-    clientAddresses: ClientAddressResolver = ClientAddressResolver(), readiness: ReadinessProbe? = nil
+    clientAddresses: ClientAddressResolver = ClientAddressResolver(), readiness: ReadinessProbe? = nil,
+    metrics: MetricsExport? = nil
 ) async throws -> Router<RetractRequestContext> {
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
     let router = Router(context: RetractRequestContext.self)
+    if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
     router.add(middleware: SecurityHeadersMiddleware(publicURL: service.configuration.publicURL))
     if clientAddresses.trustsProxies {
         router.add(middleware: ClientAddressMiddleware(resolver: clientAddresses))
@@ -34,6 +37,7 @@ public func buildRouter(
     router.get("readyz") { _, _ -> Response in
         ReadinessProbe.response(await probe.outcome())
     }
+    if let metrics, metrics.listen == nil { metrics.addRoute(to: router, service: service) }
     assets.addRoutes(to: router)
     router.addRoutes(ReaderController(service: service, pages: pages).endpoints, atPath: "/m")
     router.addRoutes(
@@ -58,16 +62,28 @@ public func devMailboxDirectory(_ configuration: RetractConfiguration, host: Str
 /// service group, so they start together and shut down gracefully together.
 ///
 /// The server runs under `arguments.connectionLimits`: idle, head and body deadlines and
-/// the per-address cap on each connection, the total cap on accepting new ones.
+/// the per-address cap on each connection, the total cap on accepting new ones. With
+/// `metrics`, `/metrics` is on the public port, or alone on `metrics.listen` (a second
+/// server in the same group; `onMetricsRunning` gets its port).
 public func buildApplication(
     _ arguments: some ServerArguments, service: RetractService, logger: Logger = Logger(label: "retract"),
-    additionalServices: [any Service] = [],
+    additionalServices: [any Service] = [], metrics: MetricsExport? = nil,
+    onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let devMailbox = devMailboxDirectory(service.configuration, host: arguments.host)
     try service.releaseAllClaims()
     let router = try await buildRouter(
-        service: service, devMailbox: devMailbox, clientAddresses: arguments.clientAddresses)
+        service: service, devMailbox: devMailbox, clientAddresses: arguments.clientAddresses, metrics: metrics)
+    var additionalServices = additionalServices
+    if let metrics, let listen = metrics.listen {
+        additionalServices.append(
+            Application(
+                router: metrics.router(service: service),
+                configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "retract"),
+                onServerRunning: { channel in await onMetricsRunning(channel.localAddress?.port ?? listen.port) },
+                logger: logger))
+    }
     let limits = arguments.connectionLimits
     return Application(
         router: router,

@@ -32,6 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The header those proxies write: x-forwarded-for (default) or forwarded (env RETRACT_FORWARDED_HEADER).")
     var forwardedHeader: String?
 
+    @Option(help: "Serve /metrics on HOST:PORT instead of the public port (env RETRACT_METRICS_LISTEN).")
+    var metricsListen: String?
+
     func run() async throws {
         try await Console.run {
             var configuration = try global.configuration(publicURL: publicURL)
@@ -41,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
             let logger = CommandLogger.make(level: .info)
             let limits = try Self.connectionLimits()
             let clients = try Self.clientAddresses(trustedProxies: trustedProxies, forwardedHeader: forwardedHeader)
+            let metrics = try Self.metricsExport(listen: metricsListen)
             let service = try RetractService.open(configuration, logger: logger)
             try service.checkKeysCoverVault()
             let host = self.host
@@ -50,7 +54,11 @@ struct ServeCommand: AsyncParsableCommand {
             let rotation = configuration.keyRotationInterval.map { KeyRotationService(service: service, interval: $0) }
             let additional: [any Service] = (gateway.map { [$0] } ?? []) + (rotation.map { [$0] } ?? [])
             let app = try await buildApplication(
-                arguments, service: service, logger: logger, additionalServices: additional
+                arguments, service: service, logger: logger, additionalServices: additional, metrics: metrics,
+                onMetricsRunning: { port in
+                    let metricsHost = metrics.listen?.host ?? host
+                    FileHandle.standardOutput.write(Data("retract: metrics on http://\(metricsHost):\(port)/metrics\n".utf8))
+                }
             ) { port in
                 FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
                 if let gateway, let address = try? await gateway.listeningAddress() {

@@ -1,0 +1,44 @@
+import Dispatch
+import HTTPTypes
+import Hummingbird
+import RetractMetrics
+
+/// Counts every HTTP request by route template, method and status, and times it.
+///
+/// The route is the router's template (`/m/{token}`), never the path a client sent: a path
+/// holds the grant token, and a raw path would also let anyone grow the label set without
+/// bound. A request no route matched counts as `NotFound` (Hummingbird's word). The time runs until the body is
+/// written, so a streamed attachment counts whole. Outermost of the middlewares, so it sees
+/// the status the client got, error pages included.
+struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where the counts go.
+    let metrics: RetractMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let method = request.method.rawValue
+        do {
+            var response = try await next(request, context)
+            let status = response.status.code
+            let body = response.body
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                defer { self.finish(context: context, method: method, status: status, start: start) }
+                try await body.write(writer)
+            }
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            finish(context: context, method: method, status: status, start: start)
+            throw error
+        }
+    }
+
+    private func finish(context: Context, method: String, status: Int, start: UInt64) {
+        let route = context.endpointPath ?? "NotFound"
+        let elapsed = Int64(clamping: DispatchTime.now().uptimeNanoseconds &- start)
+        metrics.count(.httpRequests, ["route": route, "method": method, "status": String(status)])
+        metrics.record(.httpRequestDuration, nanoseconds: elapsed, ["route": route, "method": method])
+    }
+}
