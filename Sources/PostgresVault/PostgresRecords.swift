@@ -147,3 +147,13 @@ extension WebSessionRecord {
         self.lastSeenAt = try row.date("last_seen_at")
     }
 }
+
+extension VerificationCodeRecord {
+    init(postgres row: PostgresRandomAccessRow) throws {
+        self.init(
+            grantId: try row.value("grant_id"), codeHash: try row.value("code_hash"),
+            issuedAt: try row.optionalDate("issued_at"), expiresAt: try row.optionalDate("expires_at"),
+            failedCount: try row.value("failed_count"), lockedUntil: try row.optionalDate("locked_until"),
+            verifiedUntil: try row.optionalDate("verified_until"))
+    }
+}

@@ -4,10 +4,7 @@ import Vault
 
 extension PostgresVaultDatabase {
     /// The grant with this token hash and the message it opens, or nil for an unknown token.
-    ///
-    /// A pair rather than `GrantLookup`, whose memberwise initializer is internal to Vault
-    /// (to become `GrantLookup` when the type moves to the backend-neutral contract).
-    public func grant(tokenHash: [UInt8]) async throws -> (grant: GrantRecord, message: MessageRecord)? {
+    public func grant(tokenHash: [UInt8]) async throws -> GrantLookup? {
         try await withConnection("looking up a grant") { connection in
             guard
                 let grantRow = try await Self.rows(
@@ -20,7 +17,7 @@ extension PostgresVaultDatabase {
                     "SELECT * FROM messages WHERE id = \(grant.messageId)", on: connection, logger: logger
                 ).first
             else { return nil }
-            return (grant, try MessageRecord(postgres: messageRow))
+            return GrantLookup(grant: grant, message: try MessageRecord(postgres: messageRow))
         }
     }
 

@@ -159,4 +159,43 @@ extension PostgresVaultDatabase {
             return result
         }
     }
+
+    /// The messages the SMTP gateway received from `sender` (without case) created in
+    /// `since ... before`, newest first, at most 100: the candidates of a native recall.
+    public func gatewayMessages(sender: String, since: Date, before: Date) async throws -> [MessageRecord] {
+        try await withConnection("reading gateway messages") { connection in
+            try await Self.rows(
+                """
+                SELECT * FROM messages WHERE lower(sender) = lower(\(sender)) AND origin = 'gateway'
+                AND created_at >= \(since.postgres) AND created_at <= \(before.postgres)
+                ORDER BY created_at DESC, id LIMIT 100
+                """, on: connection, logger: logger
+            ).map { try MessageRecord(postgres: $0) }
+        }
+    }
+
+    /// Every message (or only those `sender` sent, without case), newest first, with its
+    /// recipient counts, in one query.
+    public func messageSummaries(sender: String? = nil) async throws -> [(
+        message: MessageRecord, recipients: Int, opened: Int, revoked: Int
+    )] {
+        try await withConnection("reading message summaries") { connection in
+            try await Self.rows(
+                """
+                SELECT m.*, count(g.id) AS recipient_count, count(g.first_opened_at) AS opened_count,
+                count(g.revoked_at) AS revoked_count
+                FROM messages m LEFT JOIN grants g ON g.message_id = m.id
+                WHERE \(sender)::text IS NULL OR lower(m.sender) = lower(\(sender))
+                GROUP BY m.id ORDER BY m.created_at DESC, m.id
+                """, on: connection, logger: logger
+            ).map { row in
+                (
+                    message: try MessageRecord(postgres: row),
+                    recipients: Int(try row.value("recipient_count", as: Int64.self)),
+                    opened: Int(try row.value("opened_count", as: Int64.self)),
+                    revoked: Int(try row.value("revoked_count", as: Int64.self))
+                )
+            }
+        }
+    }
 }

@@ -38,6 +38,7 @@ struct SharedPostgresCluster: SuiteTrait, TestScoping {
     }
 
     /// Runs `body` with a vault on a fresh database, closed afterwards (also when it throws).
+    @discardableResult
     static func vault<T: Sendable>(_ body: (PostgresVaultDatabase) async throws -> T) async throws -> T {
         let vault = try await PostgresVaultDatabase.open(try await freshDatabase(), logger: logger)
         do {
@@ -51,6 +52,7 @@ struct SharedPostgresCluster: SuiteTrait, TestScoping {
     }
 
     /// Runs `body` with two vaults ("nodes": two pools) on one fresh database.
+    @discardableResult
     static func twoNodes<T: Sendable>(_ body: (PostgresVaultDatabase, PostgresVaultDatabase) async throws -> T)
         async throws -> T
     {
