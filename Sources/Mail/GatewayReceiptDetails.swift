@@ -23,6 +23,11 @@ public struct GatewayReceiptDetails: Sendable {
     public var recallAddress: MailAddress?
     /// The original's Message-ID, so the receipt threads under the sender's sent mail.
     public var originalMessageID: String?
+    /// Until when the notifications wait (the gateway's hold), so the sender can still
+    /// cancel; nil when they leave at once.
+    public var heldUntil: Date?
+    /// What the pre-send checks found (missing attachment, look-alike domain, …), one line each.
+    public var findings: [String]
     /// The language of the receipt.
     public var locale: MailLocale
     /// The receipt's Message-ID.
@@ -33,7 +38,7 @@ public struct GatewayReceiptDetails: Sendable {
         serviceAddress: MailAddress, sender: MailAddress, subject: String, sentAt: Date, vaultMessageID: String,
         linkRecipients: [String], directRecipients: [String], manageLink: String? = nil,
         recallAddress: MailAddress? = nil,
-        originalMessageID: String? = nil,
+        originalMessageID: String? = nil, heldUntil: Date? = nil, findings: [String] = [],
         locale: MailLocale = .en, messageID: String? = nil
     ) {
         self.serviceAddress = serviceAddress
@@ -46,6 +51,8 @@ public struct GatewayReceiptDetails: Sendable {
         self.manageLink = manageLink
         self.recallAddress = recallAddress
         self.originalMessageID = originalMessageID
+        self.heldUntil = heldUntil
+        self.findings = findings
         self.locale = locale
         self.messageID = messageID ?? MessageIDFactory.make(domain: serviceAddress.domain)
     }

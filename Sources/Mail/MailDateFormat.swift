@@ -44,9 +44,10 @@ public enum MailDateFormat {
     /// A date for people reading a mail body, in UTC and saying so.
     ///
     /// English: `3 March 2025, 14:05 UTC`. Simplified Chinese: `2025年3月3日 14:05（UTC）`.
-    static func body(_ date: Date, locale: MailLocale) -> String {
+    static func body(_ date: Date, locale: MailLocale, seconds: Bool = false) -> String {
         let p = Self.parts(date)
-        let time = "\(twoDigits(p.hour)):\(twoDigits(p.minute))"
+        let time =
+            "\(twoDigits(p.hour)):\(twoDigits(p.minute))" + (seconds ? ":\(twoDigits(p.second))" : "")
         switch locale {
         case .en:
             return "\(p.day) \(Self.months[(p.month - 1) % 12]) \(p.year), \(time) UTC"

@@ -4,7 +4,8 @@ import Mail
 extension RetractConfiguration {
     /// Applies the SMTP gateway's settings from environment-style values (`RETRACT_SEAL`,
     /// `RETRACT_SEAL_TAG`, `RETRACT_INTERNAL_DOMAINS`, `RETRACT_RECEIPTS`,
-    /// `RETRACT_RECALL_PREFIXES`, `RETRACT_RECALL_WINDOW`, `RETRACT_RECALL_DOMAIN`); an unset or empty
+    /// `RETRACT_RECALL_PREFIXES`, `RETRACT_RECALL_WINDOW`, `RETRACT_RECALL_DOMAIN`,
+    /// `RETRACT_GATEWAY_HOLD`, `RETRACT_GATEWAY_HOLD_FINDINGS`); an unset or empty
     /// value keeps the default, an unacceptable one throws naming the variable.
     public mutating func applyGatewaySettings(_ value: (String) -> String?) throws(RetractError) {
         if let text = value("RETRACT_INTERNAL_DOMAINS") {
@@ -46,6 +47,12 @@ extension RetractConfiguration {
             }
             recallDomain = domain
         }
+        if let text = value("RETRACT_GATEWAY_HOLD") {
+            gatewayHold = try Self.hold(text, option: "RETRACT_GATEWAY_HOLD")
+        }
+        if let text = value("RETRACT_GATEWAY_HOLD_FINDINGS") {
+            gatewayHoldWithFindings = try Self.hold(text, option: "RETRACT_GATEWAY_HOLD_FINDINGS")
+        }
         if let text = value("RETRACT_RECEIPTS") {
             switch text.trimmingCharacters(in: .whitespaces).lowercased() {
             case "on", "yes", "true", "1": gatewayReceipts = true
@@ -53,6 +60,21 @@ extension RetractConfiguration {
             default: throw .invalidInput("RETRACT_RECEIPTS \(text.debugDescription) must be on or off")
             }
         }
+    }
+
+    /// A gateway hold: `off`, or a duration of at most 30 days (like `--delay`).
+    static func hold(_ text: String, option: String) throws(RetractError) -> TimeInterval? {
+        if text.trimmingCharacters(in: .whitespaces).lowercased() == "off" { return nil }
+        return try DurationText.seconds(text, option: option, bounds: .delay)
+    }
+
+    /// How long the gateway holds a sealed message's notifications: with warnings among the
+    /// pre-send findings `gatewayHoldWithFindings` when set, else `gatewayHold`, else the
+    /// send delay every send has.
+    public func gatewayHold(hasWarnings: Bool) -> TimeInterval {
+        let plain = gatewayHold ?? defaultSendDelay
+        guard hasWarnings, let longer = gatewayHoldWithFindings else { return plain }
+        return max(plain, longer)
     }
 
     /// A comma list of domains, lower-cased, blanks and a leading `@` removed; throws for an

@@ -64,6 +64,14 @@ public struct RetractConfiguration: Sendable {
     /// Whether each sealed gateway message produces a receipt to its sender
     /// (`RETRACT_RECEIPTS=off` disables).
     public var gatewayReceipts = true
+    /// How long the SMTP gateway holds the notifications of a sealed message before they
+    /// leave (`RETRACT_GATEWAY_HOLD`, e.g. `60s`): the undo window of senders who never open
+    /// the web app; the receipt reaches them at once with the manage link that cancels. Nil
+    /// (off, the default) holds for `defaultSendDelay`, as for any other send.
+    public var gatewayHold: TimeInterval?
+    /// The hold of a gateway message with pre-send warnings (`RETRACT_GATEWAY_HOLD_FINDINGS`);
+    /// nil holds it like any other (`gatewayHold`).
+    public var gatewayHoldWithFindings: TimeInterval?
     /// Subject prefixes that mark a native recall request when its headers do not
     /// (`RETRACT_RECALL_PREFIXES`, comma list; localised Outlook writes others than `Recall:`).
     public var recallPrefixes = ["Recall:"]

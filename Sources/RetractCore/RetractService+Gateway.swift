@@ -110,7 +110,6 @@ extension RetractService {
         let messageKey = SecureBytes.random(count: DataKey.byteCount)
         let dataKey = try PassThroughCopy.dataKey(messageKey)
         let master = keys.active
-        let deliverAfter = createdAt.addingTimeInterval(configuration.defaultSendDelay)
         let expiresAt = createdAt.addingTimeInterval(configuration.defaultExpiry)
         let serviceAddress = try mailAddress(configuration.serviceAddress, role: "service address (RETRACT_FROM)")
         let named = Dictionary(
@@ -146,6 +145,24 @@ extension RetractService {
             : AttachmentExtractor.Extraction()
         let extracted = extraction.parts
         defer { for part in extracted { try? FileManager.default.removeItem(at: part.url) } }
+        // MIME the streaming pass could not split: a small message is parsed whole instead.
+        let fallback =
+            sealsOriginal && extraction.text == nil && extraction.html == nil && !extraction.htmlTooLarge
+            ? IncomingMailHeaders.fallbackBodies(file: source) : nil
+        let html = extraction.htmlTooLarge ? nil : (extraction.html ?? fallback?.html)
+        // Without a text part, the HTML's text is the plain-text view (and the API's body_text).
+        let body =
+            (extraction.text ?? fallback?.text).flatMap { $0.isEmpty ? nil : $0 }
+            ?? html.map(HTMLSanitizer.plainText).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
+        // The pre-send checks a draft gets, on the mail as it came; their warnings go into the
+        // receipt and may hold the notifications longer (RETRACT_GATEWAY_HOLD_FINDINGS).
+        let warnings =
+            sealsOriginal
+            ? PreSendCheck.findings(
+                sender: sender.address, subject: subject, body: body == Self.noTextBody ? "" : body,
+                attachmentCount: extracted.count, recipients: mail.recipients.map(\.address)
+            ).filter { $0.severity == .warning } : []
+        let deliverAfter = createdAt.addingTimeInterval(configuration.gatewayHold(hasWarnings: !warnings.isEmpty))
         var newGrants: [NewGrant] = []
         var sealed: [(address: String, link: String)] = []
         for recipient in sealedRecipients {
@@ -198,6 +215,8 @@ extension RetractService {
                         directRecipients: passRecipients, manageLink: manageLink.url,
                         recallAddress: try recallAddress.map { try MailAddress(address: $0.address, displayName: "Retract") },
                         originalMessageID: headers.messageID,
+                        heldUntil: deliverAfter > createdAt ? deliverAfter : nil,
+                        findings: warnings.map(\.message),
                         messageID: Self.receiptMessageID(messageID: messageID.description, domain: serviceAddress.domain)))
             }
             passMail.append(
@@ -213,15 +232,6 @@ extension RetractService {
             subjectKid: master.kid, locale: MailLocale.en.rawValue, createdAt: createdAt, expiresAt: expiresAt,
             maxViews: nil, deliverAfter: deliverAfter, partCount: sealsOriginal ? 2 + extracted.count : 1,
             origin: Self.gatewayOrigin)
-        // MIME the streaming pass could not split: a small message is parsed whole instead.
-        let fallback =
-            sealsOriginal && extraction.text == nil && extraction.html == nil && !extraction.htmlTooLarge
-            ? IncomingMailHeaders.fallbackBodies(file: source) : nil
-        let html = extraction.htmlTooLarge ? nil : (extraction.html ?? fallback?.html)
-        // Without a text part, the HTML's text is the plain-text view (and the API's body_text).
-        let body =
-            (extraction.text ?? fallback?.text).flatMap { $0.isEmpty ? nil : $0 }
-            ?? html.map(HTMLSanitizer.plainText).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noTextBody
         do {
             try vault.storeSealedMessage(
                 message, grants: newGrants, mail: passMail,

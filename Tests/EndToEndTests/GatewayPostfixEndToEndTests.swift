@@ -153,6 +153,57 @@ struct GatewayPostfixEndToEndTests {
     }
 
     @Test(
+        "With RETRACT_GATEWAY_HOLD the receipt arrives at once, and Undo on its manage link's page within the hold means the outsider never gets the notification"
+    )
+    func holdAndUndo() async throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Given Retract behind Postfix holding sealed mail for an hour
+        let deployment = try await GatewayDeployment.start(in: root, tests: self, ["RETRACT_GATEWAY_HOLD": "1h"])
+        defer { deployment.stop() }
+        let (sink, postfix, base) = (deployment.sink, deployment.postfix, deployment.base)
+
+        // When Alice's client submits a message To an outsider, Cc a colleague
+        try submitWithSMTPLib(
+            port: postfix.port, from: "alice@corp.test", to: ["bob@partner.test", "carol@corp.test"],
+            message: Self.original)
+
+        // Then the colleague's copy and the receipt arrive, and the receipt says the links wait
+        let mails = try await waitFor(sink, count: 2, postfix: postfix)
+        #expect(!mails.contains { $0.recipients == ["bob@partner.test"] })
+        let receipt = try ParsedMail(parsing: try #require(mails.first { $0.recipients == ["alice@corp.test"] }).data)
+        let text = receipt.textBody ?? ""
+        #expect(text.contains("Nothing has left for them yet: the links go out at"))
+        let manageLink = try #require(receipt.links.first { $0.contains("/app/manage#") })
+        let id = try #require(text.firstMatch(of: /retract status ([0-9a-f]{32})/)?.1).description
+
+        // When she opens the manage link and presses Undo on the message page
+        let browser = HTTPFormClient()
+        let manage = try await browser.get("\(base)/app/manage")
+        let signedIn = try await browser.post(
+            "\(base)/app/manage",
+            [
+                ("csrf", HTTPFormClient.hidden("csrf", in: manage.text) ?? ""),
+                ("capability", String(manageLink[manageLink.range(of: "#")!.upperBound...])),
+            ])
+        let page = try #require(signedIn.location)
+        let messagePage = try await browser.get("\(base)\(page)")
+        #expect(messagePage.text.contains("undo-form"), "the page offers Undo while the mail is held")
+        let undone = try await browser.post(
+            "\(base)/app/messages/\(id)/cancel", [("csrf", HTTPFormClient.hidden("csrf", in: messagePage.text) ?? "")])
+        #expect(undone.status == 303)
+        #expect(undone.location?.contains("notice=cancelled") == true)
+
+        // Then the notification is cancelled for good (it can never leave), and the sink has
+        // only the two mails
+        let status = try JSONSerialization.jsonObject(
+            with: Data(try deployment.gateway.run(["status", id, "--json"]).stdout.utf8)) as? [String: Any]
+        let recipients = status?["recipients"] as? [[String: Any]] ?? []
+        #expect(recipients.map { $0["address"] as? String } == ["bob@partner.test"])
+        #expect(recipients.first?["delivery"] as? String == "cancelled")
+        #expect(try sink.received().count == 2)
+    }
+
+    @Test(
         "kill -9 of retract serve while Postfix feeds it 200 messages: Postfix retries and every message arrives, duplicates only of mails in flight"
     )
     func killedWhileFed() async throws {
