@@ -9,7 +9,8 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 
     /// Stable identifier: `missing_attachment`, `empty_subject`, `empty_body`,
-    /// `duplicate_recipient`, `lookalike_domain`, `external_recipients`.
+    /// `duplicate_recipient`, `lookalike_domain`, `unrelated_domains`, `visible_externals`,
+    /// `external_recipients` (docs/checks.md).
     public var code: String
     /// Warning or note.
     public var severity: Severity

@@ -12,9 +12,22 @@ public enum PreSendCheck {
 
     static let attachmentWords = ["attach", "enclosed", "附件", "附上", "见附件"]
 
+    /// Outside organisations in one mail from which on it looks like auto-complete picked
+    /// the wrong people (docs/checks.md).
+    static let unrelatedOrganisationsThreshold = 3
+    /// Outside recipients in To and Cc beyond which they had better be Bcc.
+    static let visibleExternalsThreshold = 5
+    /// Second-level labels under a two-letter country code that belong to the suffix
+    /// (`example.co.uk`, `example.com.cn`), so the organisation is the label before them.
+    static let countrySecondLevels: Set<String> = ["co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"]
+
     /// The findings for a draft, in a stable order.
+    ///
+    /// `visibleRecipients` are those in To and Cc (who see each other's addresses); nil
+    /// when the caller does not tell them apart, and then the Bcc check is left out.
     public static func findings(
-        sender: String, subject: String, body: String, attachmentCount: Int, recipients: [String]
+        sender: String, subject: String, body: String, attachmentCount: Int, recipients: [String],
+        visibleRecipients: [String]? = nil
     ) -> [Finding] {
         var findings: [Finding] = []
         let text = (subject + "\n" + body).lowercased()
@@ -52,6 +65,28 @@ public enum PreSendCheck {
         }
         let senderDomain = domain(of: sender)
         let external = orderedUnique(recipients.filter { domain(of: $0) != senderDomain })
+        // Free-mail providers are people, not organisations: they do not count.
+        let organisations = orderedUnique(
+            external.map { domain(of: $0) }.filter { !commonProviders.contains($0) }.map(organisation(of:)))
+        if organisations.count >= unrelatedOrganisationsThreshold {
+            findings.append(
+                Finding(
+                    code: "unrelated_domains", severity: .warning,
+                    message:
+                        "recipients from \(organisations.count) unrelated outside organisations (\(organisations.joined(separator: ", "))); check that auto-complete picked the right people"
+                ))
+        }
+        if let visible = visibleRecipients {
+            let visibleExternal = orderedUnique(visible.filter { domain(of: $0) != senderDomain })
+            if visibleExternal.count > visibleExternalsThreshold {
+                findings.append(
+                    Finding(
+                        code: "visible_externals", severity: .warning,
+                        message:
+                            "\(visibleExternal.count) outside recipients in To and Cc see each other's addresses; put them in Bcc"
+                    ))
+            }
+        }
         if !external.isEmpty {
             findings.append(
                 Finding(
@@ -64,6 +99,17 @@ public enum PreSendCheck {
     static func domain(of address: String) -> String {
         guard let at = address.lastIndex(of: "@") else { return "" }
         return address[address.index(after: at)...].lowercased()
+    }
+
+    /// The organisation a domain belongs to: its last two labels, or three under a country's
+    /// second level (`sales.client.example` and `client.example` are one; `a.co.uk` too).
+    static func organisation(of domain: String) -> String {
+        let labels = domain.split(separator: ".").map(String.init)
+        guard labels.count > 2 else { return domain }
+        let last = labels[labels.count - 1]
+        let second = labels[labels.count - 2]
+        let keep = last.count == 2 && countrySecondLevels.contains(second) ? 3 : 2
+        return labels.suffix(keep).joined(separator: ".")
     }
 
     static func orderedUnique(_ items: [String]) -> [String] {

@@ -160,7 +160,8 @@ extension RetractService {
             sealsOriginal
             ? PreSendCheck.findings(
                 sender: sender.address, subject: subject, body: body == Self.noTextBody ? "" : body,
-                attachmentCount: extracted.count, recipients: mail.recipients.map(\.address)
+                attachmentCount: extracted.count, recipients: mail.recipients.map(\.address),
+                visibleRecipients: (headers.to + headers.cc).map(\.address)
             ).filter { $0.severity == .warning } : []
         let deliverAfter = createdAt.addingTimeInterval(configuration.gatewayHold(hasWarnings: !warnings.isEmpty))
         var newGrants: [NewGrant] = []

@@ -71,7 +71,8 @@ extension RetractService {
         let attachments = try draft.attachments.map { url throws(RetractError) in try Self.checkedAttachment(url) }
         let findings = PreSendCheck.findings(
             sender: sender.address, subject: draft.subject, body: draft.body, attachmentCount: attachments.count,
-            recipients: named)
+            recipients: named,
+            visibleRecipients: recipients.filter { $0.kind != .bcc }.map(\.address.address))
         if draft.strict, findings.contains(where: { $0.severity == .warning }) {
             let list = findings.filter { $0.severity == .warning }.map(\.message).joined(separator: "; ")
             throw RetractError(.blockedByFindings, "not sent (--strict): \(list)")

@@ -172,6 +172,32 @@ struct PreSendCheckTests {
         #expect(!codes(to: ["x@gmail.com", "y@163.com", "z@126.com", "w@qq.com", "v@corp.test"]).contains("lookalike_domain"))
     }
 
+    @Test("recipients from three unrelated outside organisations warn; two, or one organisation's subdomains, or free-mail providers do not")
+    func unrelatedOrganisations() {
+        #expect(codes(to: ["a@client-a.example", "b@client-b.example", "c@supplier.example"]).contains("unrelated_domains"))
+        #expect(codes(to: ["a@client-a.co.uk", "b@client-b.co.uk", "c@bank.com.cn"]).contains("unrelated_domains"))
+        #expect(!codes(to: ["a@client-a.example", "b@client-b.example", "c@corp.test"]).contains("unrelated_domains"))
+        #expect(
+            !codes(to: ["a@sales.client.example", "b@legal.client.example", "c@client.example", "d@x.co.uk"])
+                .contains("unrelated_domains"))
+        #expect(!codes(to: ["x@gmail.com", "y@163.com", "z@qq.com", "w@client.example"]).contains("unrelated_domains"))
+    }
+
+    @Test("more than five outside recipients in To and Cc warn to use Bcc; the same in Bcc do not")
+    func visibleExternals() {
+        let six = (1...6).map { "p\($0)@partner.example" }
+        let visible = { (to: [String]) in
+            PreSendCheck.findings(
+                sender: "alice@corp.test", subject: "s", body: "b", attachmentCount: 0, recipients: six,
+                visibleRecipients: to
+            ).map(\.code)
+        }
+        #expect(visible(six).contains("visible_externals"))
+        #expect(!visible(Array(six.prefix(5))).contains("visible_externals"))
+        #expect(!visible([]).contains("visible_externals"), "all six in Bcc")
+        #expect(!visible(six.map { $0.replacingOccurrences(of: "partner.example", with: "corp.test") }).contains("visible_externals"))
+    }
+
     @Test("external recipients are listed as a note, not a warning")
     func externalRecipients() {
         let findings = PreSendCheck.findings(

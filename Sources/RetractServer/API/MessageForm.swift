@@ -139,9 +139,10 @@ struct MessageForm {
     func findings(for draft: Draft) -> [Finding] {
         let named = (draft.to + draft.cc + draft.bcc).map { (try? MailAddress(parsing: $0))?.address ?? $0 }
         let sender = (try? MailAddress(parsing: draft.from))?.address ?? draft.from
+        let visible = (draft.to + draft.cc).map { (try? MailAddress(parsing: $0))?.address ?? $0 }
         return PreSendCheck.findings(
             sender: sender, subject: draft.subject, body: draft.body, attachmentCount: draft.attachments.count,
-            recipients: named)
+            recipients: named, visibleRecipients: visible)
     }
 
     /// A duration as the CLI takes it (`30s`, `15m`, `12h`, `7d`, `2w`, `0`) or plain seconds,

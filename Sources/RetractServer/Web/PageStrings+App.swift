@@ -82,6 +82,8 @@ extension PageStrings {
         "app_finding_empty_body": "The message is empty",
         "app_finding_duplicate_recipient": "A recipient is named twice",
         "app_finding_lookalike_domain": "A recipient's domain looks like a typo",
+        "app_finding_unrelated_domains": "Recipients from several unrelated organisations",
+        "app_finding_visible_externals": "Many outside recipients can see each other",
         "app_finding_external_recipients": "Recipients outside your domain",
         "app_edit_button": "Back to edit",
         // List
@@ -249,6 +251,8 @@ extension PageStrings {
         "app_finding_empty_body": "正文为空",
         "app_finding_duplicate_recipient": "有收件人重复",
         "app_finding_lookalike_domain": "收件人域名疑似拼写错误",
+        "app_finding_unrelated_domains": "收件人来自多个互不相关的外部机构",
+        "app_finding_visible_externals": "多位外部收件人能互相看到地址",
         "app_finding_external_recipients": "有外部域名的收件人",
         "app_edit_button": "返回修改",
         "app_list_title": "已发送邮件",

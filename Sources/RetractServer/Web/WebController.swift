@@ -518,7 +518,7 @@ struct WebController<Context: RequestContext>: Sendable {
         let viewer = visit.viewer
         let findings = PreSendCheck.findings(
             sender: visit.address, subject: draft.subject, body: draft.body, attachmentCount: kept.count,
-            recipients: draft.to + draft.cc + draft.bcc)
+            recipients: draft.to + draft.cc + draft.bcc, visibleRecipients: draft.to + draft.cc)
         var values = fields.values
         values["findings"] = findings.map {
             [
