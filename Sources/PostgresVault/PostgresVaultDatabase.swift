@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import NIOCore
 import PostgresNIO
 import Vault
@@ -26,12 +27,15 @@ public final class PostgresVaultDatabase: Sendable {
     let endpoint: String
     /// The logger handed to PostgresNIO for each query.
     let logger: Logger
+    /// How long an operation waits for a pooled connection before it fails as unavailable.
+    let leaseTimeout: Duration
     /// The task that runs the pool (`PostgresClient.run()`); cancelled by `close`.
     private let runner: Task<Void, Never>
 
-    private init(client: PostgresClient, endpoint: String, logger: Logger) {
+    private init(client: PostgresClient, endpoint: String, leaseTimeout: Duration, logger: Logger) {
         self.client = client
         self.endpoint = endpoint
+        self.leaseTimeout = leaseTimeout
         self.logger = logger
         self.runner = Task { await client.run() }
     }
@@ -39,11 +43,18 @@ public final class PostgresVaultDatabase: Sendable {
     /// Connects to the database `url` names, migrates its schema, and starts a pool of at
     /// most `maximumConnections` connections.
     ///
+    /// An operation that gets no pooled connection within `leaseTimeout` (the database went
+    /// away, or every connection stayed busy that long) fails as `isUnavailable` instead of
+    /// waiting: PostgresNIO's pool would hold it until its circuit breaker opens, a minute
+    /// after the first failed connection attempt. The pool keeps reconnecting meanwhile, so
+    /// operations succeed again as soon as the database is back.
+    ///
     /// Throws one line: `isUnavailable` when the server cannot be reached, a refusal with
     /// the server's reason (a wrong password, a missing database), a migration that cannot
     /// run (a schema newer than this binary), or a URL whose TLS settings cannot be used.
     public static func open(
-        _ url: DatabaseURL, maximumConnections: Int = 20, logger: Logger = Logger(label: "retract.vault.postgres")
+        _ url: DatabaseURL, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "retract.vault.postgres")
     ) async throws -> PostgresVaultDatabase {
         let endpoint = "\(url.host.contains(":") ? "[\(url.host)]" : url.host):\(url.port)/\(url.database)"
         let connection: PostgresConnection
@@ -68,7 +79,7 @@ public final class PostgresVaultDatabase: Sendable {
         var configuration = try url.clientConfiguration()
         configuration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return PostgresVaultDatabase(client: client, endpoint: endpoint, logger: logger)
+        return PostgresVaultDatabase(client: client, endpoint: endpoint, leaseTimeout: leaseTimeout, logger: logger)
     }
 
     /// Shuts the pool down (its connections are closed once their leases end) and waits for it.
@@ -87,10 +98,44 @@ public final class PostgresVaultDatabase: Sendable {
     // MARK: Connections and transactions
 
     /// Runs `body` on a pooled connection; errors of the database as `PostgresVaultError`.
+    ///
+    /// The lease races a timer of `leaseTimeout`: whichever comes first wins (one atomic
+    /// exchange), so either `body` runs on the connection and is never interrupted by the
+    /// timer, or the operation fails as unavailable and `body` never starts.
     @discardableResult
     func withConnection<T: Sendable>(_ step: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await withoutActuallyEscaping(body) { body in
+                // The child task runs `body` while this task waits for it: never two at once.
+                let work = UncheckedSendable(body)
+                let race = LeaseRace()
+                let client = client
+                let timeout = leaseTimeout
+                return try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            guard race.win(as: LeaseRace.leased)
+                            else { throw LeaseTimedOut() }
+                            return try await work.value(connection)
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        guard race.win(as: LeaseRace.timedOut)
+                        else { return nil }  // leased in time: the other task's result decides
+                        throw LeaseTimedOut()
+                    }
+                    while let result = try await group.next() {
+                        if let result {
+                            group.cancelAll()
+                            return result
+                        }
+                    }
+                    throw LeaseTimedOut()
+                }
+            }
+        } catch is LeaseTimedOut {
+            throw PostgresVaultError.databaseUnavailable(endpoint, reason: "no connection within \(leaseTimeout)")
         } catch {
             throw PostgresVaultError.from(error, step: step, endpoint: endpoint)
         }
@@ -119,4 +164,26 @@ public final class PostgresVaultDatabase: Sendable {
     {
         try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
     }
+}
+
+/// One lease's race against its timer: the first to `win` decides.
+private final class LeaseRace: Sendable {
+    static let waiting = 0
+    static let leased = 1
+    static let timedOut = 2
+    private let state = Atomic<Int>(LeaseRace.waiting)
+
+    /// Moves from waiting to `outcome`; false when the other side already won.
+    func win(as outcome: Int) -> Bool {
+        state.compareExchange(expected: Self.waiting, desired: outcome, ordering: .acquiringAndReleasing).exchanged
+    }
+}
+
+/// The timer won the race: no connection came within the lease timeout.
+private struct LeaseTimedOut: Error {}
+
+/// A value handed to a child task that runs while its parent only waits for it.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

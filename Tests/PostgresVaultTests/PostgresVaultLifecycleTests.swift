@@ -57,6 +57,35 @@ struct PostgresVaultLifecycleTests {
         }
     }
 
+    @Test("The database going away mid-service: operations fail as unavailable within the lease timeout, nothing half-written, and work again once it is back")
+    func databaseGoingAwayAndComingBack() async throws {
+        let instance = try #require(SharedPostgresCluster.instance)
+        let url = try await SharedPostgresCluster.freshDatabase()
+        let vault = try await PostgresVaultDatabase.open(url, leaseTimeout: .seconds(2), logger: SharedPostgresCluster.logger)
+        let message = VaultFixtures.message()
+        try await vault.storeSealedMessage(message, grants: []) { _ in }
+
+        // The database refuses new connections and its open ones are ended, as in a failover.
+        try instance.psql(
+            """
+            ALTER DATABASE \(url.database) ALLOW_CONNECTIONS false;
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '\(url.database)';
+            """)
+        let mail = VaultFixtures.mail(messageID: message.id, kind: .report)
+        await #expect {
+            try await vault.queueMail([mail], at: VaultFixtures.now)
+        } throws: { error in
+            (error as? PostgresVaultError)?.isUnavailable == true && "\(error)".contains("cannot be reached")
+        }
+        #expect(await vault.isReachable() == false)
+
+        try instance.psql("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true;")
+        #expect(try await vault.pendingMail().isEmpty)  // the failed queueing wrote nothing
+        try await vault.queueMail([mail], at: VaultFixtures.now)
+        #expect(try await vault.pendingMail().map(\.id) == [mail.id])
+        await vault.close()
+    }
+
     @Test("A time written to PostgreSQL reads back equal to the same time read back from SQLite (milliseconds)")
     func timesMatchSQLite() async throws {
         let sqlite = try VaultDatabase.inMemory()
