@@ -15,6 +15,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
         case unreadableRow
         case keyStillNeeded
         case keysMissing
+        case backupDamaged
     }
 
     private let code: Code
@@ -24,6 +25,12 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
     private init(_ code: Code, _ description: String) {
         self.code = code
         self.description = description
+    }
+
+    /// A backup directory whose manifest or files are missing or do not match; nothing
+    /// was restored.
+    public static func backupDamaged(_ what: String) -> VaultError {
+        .init(.backupDamaged, "backup: \(what); nothing was restored")
     }
 
     /// A master key file can be read by group or others.

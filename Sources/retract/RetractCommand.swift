@@ -9,6 +9,6 @@ struct RetractCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, KeysCommand.self, ServeCommand.self, SendCommand.self, StatusCommand.self,
             ListCommand.self, RevokeCommand.self, OpenCommand.self, DeliverCommand.self, OutboxCommand.self,
-            SendersCommand.self, GatewayCommand.self,
+            SendersCommand.self, GatewayCommand.self, BackupCommand.self, RestoreCommand.self,
         ])
 }
