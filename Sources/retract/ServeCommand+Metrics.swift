@@ -70,8 +70,12 @@ extension ServeCommand {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
         }
         guard bound != 0 else { return }
-        let reason = errno == EADDRINUSE ? "the address is in use" : String(cString: strerror(errno))
+        let failure = errno
+        guard failure == EADDRINUSE else {
+            throw RetractError.invalidInput(
+                "\(option) \(host):\(port): \(String(cString: strerror(failure))); use an address of this host")
+        }
         throw RetractError.invalidInput(
-            "\(option) \(host):\(port): \(reason); pick another address or stop what listens there")
+            "\(option) \(host):\(port): the address is in use; pick another port or stop what listens there")
     }
 }
