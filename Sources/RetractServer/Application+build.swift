@@ -64,12 +64,14 @@ public func devMailboxDirectory(_ configuration: RetractConfiguration, host: Str
 /// The server runs under `arguments.connectionLimits`: idle, head and body deadlines and
 /// the per-address cap on each connection, the total cap on accepting new ones. With
 /// `metrics`, `/metrics` is on the public port, or alone on `metrics.listen` (a second
-/// server in the same group; `onMetricsRunning` gets its port).
+/// server in the same group; `onMetricsRunning` gets its port). `onServerRunning` comes
+/// first of the two callbacks so that a trailing closure is the HTTP server's: a caller
+/// waiting for that port must never be handed the metrics callback instead.
 public func buildApplication(
     _ arguments: some ServerArguments, service: RetractService, logger: Logger = Logger(label: "retract"),
     additionalServices: [any Service] = [], metrics: MetricsExport? = nil,
-    onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in },
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let devMailbox = devMailboxDirectory(service.configuration, host: arguments.host)
     try service.releaseAllClaims()

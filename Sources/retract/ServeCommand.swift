@@ -55,17 +55,17 @@ struct ServeCommand: AsyncParsableCommand {
             let additional: [any Service] = (gateway.map { [$0] } ?? []) + (rotation.map { [$0] } ?? [])
             let app = try await buildApplication(
                 arguments, service: service, logger: logger, additionalServices: additional, metrics: metrics,
+                onServerRunning: { port in
+                    FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
+                    if let gateway, let address = try? await gateway.listeningAddress() {
+                        FileHandle.standardOutput.write(
+                            Data("retract: SMTP gateway on \(address.ipAddress ?? host):\(address.port ?? 0)\n".utf8))
+                    }
+                },
                 onMetricsRunning: { port in
                     let metricsHost = metrics.listen?.host ?? host
                     FileHandle.standardOutput.write(Data("retract: metrics on http://\(metricsHost):\(port)/metrics\n".utf8))
-                }
-            ) { port in
-                FileHandle.standardOutput.write(Data("retract: listening on http://\(host):\(port)\n".utf8))
-                if let gateway, let address = try? await gateway.listeningAddress() {
-                    FileHandle.standardOutput.write(
-                        Data("retract: SMTP gateway on \(address.ipAddress ?? host):\(address.port ?? 0)\n".utf8))
-                }
-            }
+                })
             try await app.runService()
         }
     }

@@ -105,12 +105,22 @@ struct KeyRotationEndToEndTests {
         _ = try sendLinks(count: 3, base: "http://127.0.0.1:9")
         let old = try #require(try keyList().first?["kid"] as? String)
         // A second key made by hand (as `keys rotate` begins) without re-sealing anything yet.
-        let other = root.appendingPathComponent("other-keys")
-        #expect(try RetractBinary(workingDirectory: root).run(["keys", "init", "--keys-dir", other.path]).status == 0)
-        let name = try #require(try FileManager.default.contentsOfDirectory(atPath: other.path).first)
-        try FileManager.default.moveItem(
-            at: other.appendingPathComponent(name), to: root.appendingPathComponent("keys").appendingPathComponent(name)
-        )
+        // Made in a folder of its own, it knows nothing of the old key: in the same second
+        // its random half may sort below the old kid, and then the old key stays the active
+        // one. Make it again until it sorts after (the next second always does).
+        var name = ""
+        for attempt in 0..<64 where name <= "master-\(old).key" {
+            let other = root.appendingPathComponent("other-keys-\(attempt)")
+            #expect(
+                try RetractBinary(workingDirectory: root).run(["keys", "init", "--keys-dir", other.path]).status == 0)
+            name = try #require(try FileManager.default.contentsOfDirectory(atPath: other.path).first)
+            if name > "master-\(old).key" {
+                try FileManager.default.moveItem(
+                    at: other.appendingPathComponent(name),
+                    to: root.appendingPathComponent("keys").appendingPathComponent(name))
+            }
+        }
+        #expect(name > "master-\(old).key")
         let refused = try cli.run(["keys", "retire", old])
         #expect(refused.status == 1)
         #expect(

@@ -35,12 +35,22 @@ struct HTTPConnectionLimitsLiveTests {
         let bench = try given ?? TestBench()
         let token = try bench.service.addSender(address: "api-client@corp.test", name: nil).token
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(Arguments(connectionLimits: limits), service: bench.service) { port in
-            announce.yield(port)
-        }
+        let app = try await buildApplication(
+            Arguments(connectionLimits: limits), service: bench.service,
+            onServerRunning: { port in announce.yield(port) })
         let services = ServiceGroup(configuration: .init(services: [app], logger: app.logger))
+        // A server that stops, or never listens, ends the wait for its port: the test then
+        // fails with "never listened" instead of hanging the suite.
+        let watchdog = Task {
+            try? await Task.sleep(for: .seconds(60))
+            announce.finish()
+        }
+        defer { watchdog.cancel() }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
+            group.addTask {
+                defer { announce.finish() }
+                try await services.run()
+            }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw RawConnection.Failure("the server never listened") }
             do {
