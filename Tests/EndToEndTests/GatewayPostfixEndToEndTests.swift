@@ -218,16 +218,19 @@ struct GatewayPostfixEndToEndTests {
         var (server, _) = try gateway.startServer(extra: ["--smtp-listen", "127.0.0.1:\(filterPort)"])
         #expect(try PostfixInstance.waitForPortOpen(filterPort))
 
-        // Given 200 messages submitted to Postfix, each to one outsider
+        // Given 200 messages submitted to Postfix, each to one outsider, 20 ms apart (so the
+        // feed lasts at least 4 s and the kill below lands while mail is still flowing even
+        // when this test's task waits long for a thread)
         let count = 200
         let feeder = Process()
         feeder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         feeder.arguments = [
             "python3", "-c",
             """
-            import smtplib
+            import smtplib, time
             with smtplib.SMTP("127.0.0.1", \(postfix.port), timeout=60) as s:
                 for n in range(\(count)):
+                    time.sleep(0.02)
                     s.sendmail("alice@corp.test", ["x%d@partner.test" % n],
                         ("From: alice@corp.test\\r\\nTo: x%d@partner.test\\r\\nSubject: msg %d\\r\\n"
                          "Message-ID: <m%d@corp.test>\\r\\n\\r\\nbody %d\\r\\n" % (n, n, n, n)).encode())

@@ -35,7 +35,7 @@ struct PostgresMessagesTests {
     @Test("A message is stored whole: parts streamed in chunk rows and read back by range, grants with ids, notifications, capabilities")
     func storesMessageWithParts() async throws {
         let url = try await SharedPostgresCluster.freshDatabase()
-        let vault = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        let vault = try await PostgresVaultDatabase.open(url, leaseTimeout: SharedPostgresCluster.leaseTimeout, logger: SharedPostgresCluster.logger)
         let message = VaultFixtures.message(partCount: 2)
         let envelope = Self.chunks(1)
         let attachment = Self.chunks(2 * PostgresSealedPartWriter.batchChunks + 3)  // three INSERTs
@@ -74,7 +74,7 @@ struct PostgresMessagesTests {
     func failedSendLeavesNothing() async throws {
         struct UnreadableAttachment: Error {}
         let url = try await SharedPostgresCluster.freshDatabase()
-        let vault = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        let vault = try await PostgresVaultDatabase.open(url, leaseTimeout: SharedPostgresCluster.leaseTimeout, logger: SharedPostgresCluster.logger)
         let chunks = Self.chunks(20)
         let message = VaultFixtures.message(partCount: 2)
         await #expect(throws: UnreadableAttachment.self) {

@@ -12,12 +12,12 @@ struct PostgresVaultLifecycleTests {
     @Test("Open migrates a new database, answers on its pool, and closes; a second open finds nothing to migrate")
     func opensMigratesAndCloses() async throws {
         let url = try await SharedPostgresCluster.freshDatabase()
-        let first = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        let first = try await PostgresVaultDatabase.open(url, leaseTimeout: SharedPostgresCluster.leaseTimeout, logger: SharedPostgresCluster.logger)
         #expect(await first.isReachable())
         #expect(try await first.messages().isEmpty)
         await first.close()
 
-        let second = try await PostgresVaultDatabase.open(url, logger: SharedPostgresCluster.logger)
+        let second = try await PostgresVaultDatabase.open(url, leaseTimeout: SharedPostgresCluster.leaseTimeout, logger: SharedPostgresCluster.logger)
         #expect(try await second.pendingMail().isEmpty)
         await second.close()
         let instance = try #require(SharedPostgresCluster.instance)

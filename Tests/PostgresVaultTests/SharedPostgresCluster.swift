@@ -25,6 +25,10 @@ struct SharedPostgresCluster: SuiteTrait, TestScoping {
     }
 
     static let logger = Logger(label: "retract.tests.postgres-vault")
+    /// How long the tests' pools wait for a connection: the 5 s default is a production
+    /// choice (fail fast when the server is gone); on a 2-core machine running the whole
+    /// suite, 20 concurrent opens once waited longer than that for their connections.
+    static let leaseTimeout: Duration = .seconds(60)
 
     /// A new empty database of the suite's cluster; its URL.
     static func freshDatabase() async throws -> DatabaseURL {
@@ -40,7 +44,7 @@ struct SharedPostgresCluster: SuiteTrait, TestScoping {
     /// Runs `body` with a vault on a fresh database, closed afterwards (also when it throws).
     @discardableResult
     static func vault<T: Sendable>(_ body: (PostgresVaultDatabase) async throws -> T) async throws -> T {
-        let vault = try await PostgresVaultDatabase.open(try await freshDatabase(), logger: logger)
+        let vault = try await PostgresVaultDatabase.open(try await freshDatabase(), leaseTimeout: leaseTimeout, logger: logger)
         do {
             let result = try await body(vault)
             await vault.close()
@@ -57,10 +61,10 @@ struct SharedPostgresCluster: SuiteTrait, TestScoping {
         async throws -> T
     {
         let url = try await freshDatabase()
-        let a = try await PostgresVaultDatabase.open(url, logger: logger)
+        let a = try await PostgresVaultDatabase.open(url, leaseTimeout: leaseTimeout, logger: logger)
         let b: PostgresVaultDatabase
         do {
-            b = try await PostgresVaultDatabase.open(url, logger: logger)
+            b = try await PostgresVaultDatabase.open(url, leaseTimeout: leaseTimeout, logger: logger)
         } catch {
             await a.close()
             throw error

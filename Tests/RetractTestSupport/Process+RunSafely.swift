@@ -14,6 +14,11 @@ extension Process {
     /// The workaround: allocations of 16 KiB and more are mmapped, so the readdir buffer gets
     /// a mapping of its own whose page rounding leaves ~4 KiB after its end, more than the
     /// 256 bytes the copy can over-read. Set once per process, before the first launch.
+    ///
+    /// That is not enough on its own: a large free chunk can still serve the buffer from
+    /// the heap, right below unmapped memory. The over-read only reaches the end of the
+    /// buffer when /proc/self/fd fills it (about 1,365 open descriptors), so `make test`
+    /// caps how many tests run at once (TEST_PARALLELISM, about 260 descriptors at most).
     public func runSafely() throws {
         _ = Self.readdirWorkaround
         try run()
