@@ -17,7 +17,7 @@ PYTHON ?= python3
 BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix php8.2-fpm php8.2-cli php8.2-opcache curl git
 BIN := .build/debug/retract
 
-.PHONY: all deps test-deps bench-deps install-packages build run test bench vectors clean
+.PHONY: all deps test-deps bench-deps install-packages build run test bench fuzz vectors clean install
 
 all: build
 
@@ -66,6 +66,49 @@ bench: bench-deps
 	$(SWIFT) build -c release --product retract-bench
 	.build/release/retract-bench
 	scripts/peer_http.sh
+
+# Installs the binary with its resource bundles (Bundle.module finds them beside the
+# executable) under $(PREFIX)/lib/retract, a link in $(PREFIX)/bin, and the systemd unit
+# (docs/operations.md). CONFIG=debug installs the debug build (the tests use it).
+PREFIX ?= /usr/local
+CONFIG ?= release
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+install: deps
+	@mkdir -p "$(DESTDIR)$(PREFIX)" 2>/dev/null; \
+	if [ ! -w "$(DESTDIR)$(PREFIX)" ]; then \
+		echo "retract: cannot write to $(DESTDIR)$(PREFIX); run as root, or choose PREFIX=DIR you can write"; exit 1; \
+	fi
+	$(SWIFT) build -c $(CONFIG) --product retract
+	install -d "$(DESTDIR)$(PREFIX)/lib/retract" "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(SYSTEMD_UNIT_DIR)"
+	install -m 0755 "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/retract" "$(DESTDIR)$(PREFIX)/lib/retract/retract"
+	for bundle in "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)"/*.resources; do \
+		case "$$bundle" in *Tests.resources) continue;; esac; \
+		rm -rf "$(DESTDIR)$(PREFIX)/lib/retract/$$(basename "$$bundle")"; \
+		cp -R "$$bundle" "$(DESTDIR)$(PREFIX)/lib/retract/"; \
+	done
+	ln -sfn ../lib/retract/retract "$(DESTDIR)$(PREFIX)/bin/retract"
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/systemd/retract.service > "$(DESTDIR)$(SYSTEMD_UNIT_DIR)/retract.service"
+	chmod 0644 "$(DESTDIR)$(SYSTEMD_UNIT_DIR)/retract.service"
+	@echo "retract: installed $(PREFIX)/bin/retract and $(SYSTEMD_UNIT_DIR)/retract.service"
+
+# libFuzzer (issue 17): each executable of Fuzz/Package.swift runs for FUZZ_SECONDS from its
+# seed corpus Fuzz/Corpus/<target> (new inputs go to .build/fuzz/<target>, crashes to
+# .build/fuzz/<target>-crash-*; a crash is added to the seed corpus under its bug's name).
+# `make test` replays the seed corpus through the same entry points (FuzzReplayTests).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(wildcard Fuzz/Sources/*))
+FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+fuzz: deps
+	@[ ! -f Package.resolved ] || cp Package.resolved Fuzz/Package.resolved
+	cd Fuzz && $(SWIFT) build -c debug --sanitize=fuzzer --sanitize=address
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		mkdir -p .build/fuzz/$$t; \
+		Fuzz/.build/debug/$$t .build/fuzz/$$t Fuzz/Corpus/$$t -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=.build/fuzz/$$t- $(FUZZ_FLAGS) > .build/fuzz/$$t.log 2>&1 || failed="$$failed $$t"; \
+		printf '%-26s %s %s\n' $$t "$$(grep -E '^#[0-9]+ +DONE' .build/fuzz/$$t.log | tail -1)" \
+			"$$(grep -E '^stat::number_of_executed_units' .build/fuzz/$$t.log | awk '{print $$2}') execs"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see .build/fuzz/<target>.log)"; exit 1; fi
 
 # Regenerates the language-neutral sealing test vectors.
 vectors: deps

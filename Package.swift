@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "retract", targets: ["retract"]),
         .library(name: "RetractCore", targets: ["RetractCore"]),
         .library(name: "RetractServer", targets: ["RetractServer"]),
+        // The entry points of the libFuzzer targets in Fuzz/Package.swift (issue 17).
+        .library(name: "RetractFuzzTargets", targets: ["RetractFuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -155,6 +157,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The parsers of hostile input, one entry point per fuzz target (issue 17): the
+        // libFuzzer executables (Fuzz/Package.swift, `make fuzz`) and FuzzReplayTests call it.
+        .target(
+            name: "RetractFuzzTargets",
+            dependencies: ["SMTP", "Mail", "Seal", "Sodium", "RetractCore", "Gateway", "RetractServer"],
+            path: "Fuzz/Targets",
+            swiftSettings: strict
+        ),
         .target(
             name: "RetractTestSupport",
             dependencies: ["RetractCore", "Vault", "Mail"],
@@ -201,14 +211,18 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "SMTP", "RetractCore", "RetractTestSupport", "Mail", "Vault", "Seal"],
+            dependencies: [
+                "Gateway", "SMTP", "RetractCore", "RetractTestSupport", "Mail", "Vault", "Seal", "RetractMetrics",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "RetractCoreTests",
             dependencies: [
-                "RetractCore", "RetractTestSupport", "Vault", "Seal", "Mail", "Sodium",
+                "RetractCore", "RetractTestSupport", "Vault", "Seal", "Mail", "Sodium", "RetractMetrics",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -235,6 +249,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["RetractFuzzTargets"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["retract", "RetractTestSupport", "Mail", "Seal"],

@@ -9,7 +9,8 @@ import Vault
 /// number of nodes run one after another and each sees what the one before it committed.
 ///
 /// The PostgreSQL counterpart of `RevocationTransaction`: the same methods, `async`.
-/// Handed to the closure of `PostgresVaultDatabase.revoke(messageID:_:)`.
+/// Handed to the closure of `PostgresVaultDatabase.revoke(messageID:_:)`; it must not be
+/// kept beyond that closure (its connection goes back to the pool when the closure returns).
 public final class PostgresRevocationTransaction {
     private let connection: PostgresConnection
     private let logger: Logger

@@ -15,6 +15,8 @@ import Vault
 /// time, and every row is in the message's transaction: if sealing or anything after it
 /// fails, the rollback leaves no part and no chunk behind.
 ///
+/// It must not be kept beyond the sealing closure (its connection goes back to the pool).
+///
 /// Unlike SQLite, a long send holds no lock another node's revoke waits for: the new rows
 /// are invisible to other transactions until the commit, and nothing else is locked.
 public final class PostgresSealedPartWriter {

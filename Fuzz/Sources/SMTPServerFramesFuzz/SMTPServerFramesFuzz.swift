@@ -1,0 +1,8 @@
+import RetractFuzzTargets
+
+/// libFuzzer's entry point for `FuzzTarget.SMTPServerFramesFuzz` (built by `make fuzz` only).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    FuzzTarget.SMTPServerFramesFuzz.run(start, count)
+    return 0
+}
