@@ -10,14 +10,15 @@ SYSTEM_PACKAGES := libsodium-dev libsqlite3-dev pkg-config
 # Selenium (from PyPI, pinned in Tests/Browser/requirements.txt).
 # The gateway's tests run Debian's postfix from a configuration directory of their own.
 # The PostgreSQL vault's tests start their own cluster of Debian's postgresql (initdb, pg_ctl).
-TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix postgresql prometheus
+# The install test checks the systemd unit with systemd-analyze verify (Debian's systemd).
+TEST_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd openssl chromium chromium-driver postfix postgresql prometheus systemd
 PYTHON ?= python3
 # The HTTP figure (issue 5) drives `retract serve` and a static nginx with wrk; the peer
 # figure (issue 15, scripts/peer_http.sh) adds PrivateBin on php8.2-fpm (cloned, not committed).
 BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix php8.2-fpm php8.2-cli php8.2-opcache curl git
 BIN := .build/debug/retract
 
-.PHONY: all deps test-deps bench-deps install-packages build run test bench fuzz vectors clean install
+.PHONY: all deps test-deps bench-deps install-packages build run test bench fuzz vectors clean install install-writable install-files
 
 all: build
 
@@ -69,20 +70,31 @@ bench: bench-deps
 
 # Installs the binary with its resource bundles (Bundle.module finds them beside the
 # executable) under $(PREFIX)/lib/retract, a link in $(PREFIX)/bin, and the systemd unit
-# (docs/operations.md). CONFIG=debug installs the debug build (the tests use it).
+# (docs/operations.md). CONFIG=debug installs the debug build. `install-files` copies an
+# existing build from BIN_PATH without building (the install test uses it: a nested
+# `swift build` would wait for the `swift test` that runs it).
 PREFIX ?= /usr/local
 CONFIG ?= release
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 install: deps
+	@$(MAKE) --no-print-directory install-writable
+	$(SWIFT) build -c $(CONFIG) --product retract
+	@$(MAKE) --no-print-directory install-files BIN_PATH="$$($(SWIFT) build -c $(CONFIG) --show-bin-path)"
+
+install-writable:
 	@mkdir -p "$(DESTDIR)$(PREFIX)" 2>/dev/null; \
 	if [ ! -w "$(DESTDIR)$(PREFIX)" ]; then \
 		echo "retract: cannot write to $(DESTDIR)$(PREFIX); run as root, or choose PREFIX=DIR you can write"; exit 1; \
 	fi
-	$(SWIFT) build -c $(CONFIG) --product retract
+
+install-files: install-writable
+	@if [ ! -x "$(BIN_PATH)/retract" ]; then \
+		echo "retract: no built retract in BIN_PATH=$(BIN_PATH); run make install, or swift build first"; exit 1; \
+	fi
 	install -d "$(DESTDIR)$(PREFIX)/lib/retract" "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(SYSTEMD_UNIT_DIR)"
-	install -m 0755 "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/retract" "$(DESTDIR)$(PREFIX)/lib/retract/retract"
-	for bundle in "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)"/*.resources; do \
-		case "$$bundle" in *Tests.resources) continue;; esac; \
+	install -m 0755 "$(BIN_PATH)/retract" "$(DESTDIR)$(PREFIX)/lib/retract/retract"
+	for bundle in "$(BIN_PATH)"/*.resources; do \
+		case "$$bundle" in *Tests.resources|*TestSupport.resources) continue;; esac; \
 		rm -rf "$(DESTDIR)$(PREFIX)/lib/retract/$$(basename "$$bundle")"; \
 		cp -R "$$bundle" "$(DESTDIR)$(PREFIX)/lib/retract/"; \
 	done

@@ -23,6 +23,8 @@ struct RetractBinary {
 
     let workingDirectory: URL
     var environment: [String: String] = [:]
+    /// Another executable to run instead of the built one (an installed copy).
+    var executable: String? = nil
 
     /// Runs `retract arguments…` to completion.
     @discardableResult
@@ -65,7 +67,7 @@ struct RetractBinary {
 
     private func configured(_ arguments: [String]) -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.path)
+        process.executableURL = URL(fileURLWithPath: executable ?? Self.path)
         process.arguments = arguments
         process.currentDirectoryURL = workingDirectory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("RETRACT_") }
