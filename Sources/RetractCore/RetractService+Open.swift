@@ -58,7 +58,12 @@ extension RetractService {
             logger.error("could not record an open", metadata: ["message": "\(lookup.message.id)"])
             throw .damaged
         }
-        guard counted else { throw .viewsExhausted }
+        guard counted else {
+            // Used up (or revoked: the only way without a limit) between the lookup and the
+            // write; logged like the refusals before the key check.
+            await logRefusal(lookup, token.hash, openedAt, lookup.message.maxViews == nil ? .revoked : .viewsExhausted)
+            throw .viewsExhausted
+        }
         return OpenedMessage(
             messageID: lookup.message.id, envelope: envelope, recipient: lookup.grant.recipient,
             locale: lookup.message.locale,

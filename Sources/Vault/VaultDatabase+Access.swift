@@ -35,6 +35,12 @@ extension VaultDatabase {
     ///
     /// Why: every open read these one by one, and each read is a hop to GRDB's reader queue
     /// and a transaction; the answers are the same values, taken from one snapshot.
+    ///
+    /// Tried and dropped (issue 15): GRDB's synchronous `read` here, which runs in place and
+    /// saves the two thread hand-offs (~10% of an open's CPU). It deadlocks: the async reads
+    /// elsewhere (`logRefusal`'s, the page view's) hold a reader connection across an `await`
+    /// that needs a thread of the concurrency pool, while the synchronous ones block those
+    /// threads waiting for a connection (500 concurrent opens in `ConcurrentOpenTests` hung).
     public func openLookup(
         tokenHash: [UInt8], failuresSince: Date, client: String?, clientSince: Date, envelope: Bool
     ) async throws -> OpenLookup {
@@ -45,13 +51,17 @@ extension VaultDatabase {
             var result = OpenLookup(
                 grant: nil,
                 failedAttempts: try Int.fetchOne(
-                    failures, arguments: [hash, AccessEventRecord.Result.invalidKey.rawValue, failuresSince]) ?? 0,
+                    failures,
+                    arguments: [
+                        hash, AccessEventRecord.Result.invalidKey.rawValue, Self.storageString(failuresSince),
+                    ]) ?? 0,
                 clientFailures: 0, envelopePart: nil)
             if let client, !client.isEmpty {
                 let clients = try db.cachedStatement(
                     sql: "SELECT COUNT(*) FROM rate_limit_events WHERE scope = ? AND subject = ? AND at >= ?")
                 result.clientFailures =
-                    try Int.fetchOne(clients, arguments: [Self.openClientScope, client, clientSince]) ?? 0
+                    try Int.fetchOne(
+                        clients, arguments: [Self.openClientScope, client, Self.storageString(clientSince)]) ?? 0
             }
             let grants = try db.cachedStatement(sql: "SELECT * FROM grants WHERE token_hash = ?")
             guard let grantRow = try Row.fetchOne(grants, arguments: [hash]) else { return result }
@@ -62,10 +72,91 @@ extension VaultDatabase {
             if envelope {
                 let parts = try db.cachedStatement(
                     sql: "SELECT * FROM sealed_parts WHERE message_id = ? AND part_index = ?")
-                result.envelopePart = try SealedPartRecord.fetchOne(parts, arguments: [grant.messageId, 0])
+                if let partRow = try Row.fetchOne(parts, arguments: [grant.messageId, 0]) {
+                    result.envelopePart = try Self.decodeSealedPart(partRow)
+                }
             }
             return result
         }
+    }
+
+    /// The `sealed_parts` columns `decodeSealedPart` reads, in table order.
+    static let sealedPartColumns = ["message_id", "part_index", "header", "chunk_count", "plaintext_size", "inline_data"]
+
+    /// A part row read column by column; the same value `SealedPartRecord(row:)` gives (see
+    /// `decodeGrant` for why, and for the fallback: `Codable` with snake-case keys was a
+    /// quarter of `openLookup`'s CPU).
+    static func decodeSealedPart(_ row: Row) throws(VaultError) -> SealedPartRecord {
+        try UnreadableRows.decode(row, table: "sealed_parts") { row in
+            guard row.columnNames.elementsEqual(sealedPartColumns) else { return try SealedPartRecord(row: row) }
+            return SealedPartRecord(
+                messageId: try row.decode(atIndex: 0), partIndex: try row.decode(atIndex: 1),
+                header: try row.decode(atIndex: 2), chunkCount: try row.decode(atIndex: 3),
+                plaintextSize: try row.decode(atIndex: 4), inlineData: try row.decode(atIndex: 5))
+        }
+    }
+
+    /// `date` as GRDB stores a `Date` ("yyyy-MM-dd HH:mm:ss.SSS", UTC, to the nearest
+    /// millisecond, as its `DateFormatter` rounds), without `DateFormatter`.
+    ///
+    /// Why: GRDB formats every `Date` argument with one shared, locked `DateFormatter`
+    /// (ICU); an open passed five, about 4% of its CPU and a point of contention between
+    /// threads. A test checks this equals `date.databaseValue` over many dates.
+    static func storageString(_ date: Date) -> String {
+        let udate = (date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate) * 1000
+        // Dates before 1970 (none the vault writes) take GRDB's path: ICU rounds those differently.
+        guard udate.isFinite, udate >= 0, udate < 1e15 else { return storageDateFallback(date) }
+        let totalMilliseconds = Int64(udate.rounded(.toNearestOrAwayFromZero))
+        var seconds = totalMilliseconds / 1000
+        var milliseconds = Int(totalMilliseconds % 1000)
+        if milliseconds < 0 {
+            milliseconds += 1000
+            seconds -= 1
+        }
+        var days = seconds / 86_400
+        var secondOfDay = Int(seconds % 86_400)
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        guard year <= 9999 else { return storageDateFallback(date) }
+        var bytes = [UInt8](repeating: 0, count: 23)
+        func put(_ value: Int, _ at: Int, _ width: Int) {
+            var value = value
+            for index in stride(from: at + width - 1, through: at, by: -1) {
+                bytes[index] = UInt8(48 + value % 10)
+                value /= 10
+            }
+        }
+        put(year, 0, 4)
+        bytes[4] = 45
+        put(month, 5, 2)
+        bytes[7] = 45
+        put(day, 8, 2)
+        bytes[10] = 32
+        put(secondOfDay / 3600, 11, 2)
+        bytes[13] = 58
+        put(secondOfDay / 60 % 60, 14, 2)
+        bytes[16] = 58
+        put(secondOfDay % 60, 17, 2)
+        bytes[19] = 46
+        put(milliseconds, 20, 3)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// GRDB's own text for a date before 1970 or after 9999.
+    private static func storageDateFallback(_ date: Date) -> String {
+        String.fromDatabaseValue(date.databaseValue) ?? ""
     }
 
     /// The `grants` columns `decodeGrant` reads, in table order.
@@ -140,35 +231,29 @@ extension VaultDatabase {
     ///
     /// The limit is enforced by the update itself, so two concurrent opens cannot both take
     /// the last view. Returns false (and counts nothing) when the grant is revoked or its
-    /// views are used up.
+    /// views are used up. Opens that arrive together share one transaction
+    /// (`AccessWriteBatcher`); this returns after the one holding this open committed.
     public func recordOpen(grantID: Int64, tokenHash: [UInt8], maxViews: Int?, at: Date) async throws -> Bool {
-        let tokenHash = Data(tokenHash)
-        return try await writer.write { db in
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE grants SET views = views + 1, first_opened_at = COALESCE(first_opened_at, ?), last_opened_at = ?
-                    WHERE id = ? AND revoked_at IS NULL AND (? IS NULL OR views < ?)
-                    """)
-            try update.execute(arguments: [at, at, grantID, maxViews, maxViews])
-            guard db.changesCount == 1 else { return false }
-            try Self.insertAccessEvent(db, grantID: grantID, tokenHash: tokenHash, at: at, result: .opened)
-            return true
-        }
+        try await accessWrites.submit(.open(grantID: grantID, tokenHash: Data(tokenHash), maxViews: maxViews, at: at))
     }
 
-    /// Appends one entry to the access log.
+    /// Appends one entry to the access log, in the next shared transaction (`AccessWriteBatcher`).
     public func recordAccess(grantID: Int64?, tokenHash: [UInt8], at: Date, result: AccessEventRecord.Result)
         async throws
     {
-        let tokenHash = Data(tokenHash)
-        try await writer.write { db in
-            try Self.insertAccessEvent(db, grantID: grantID, tokenHash: tokenHash, at: at, result: result)
-        }
+        _ = try await accessWrites.submit(.access(grantID: grantID, tokenHash: Data(tokenHash), at: at, result: result))
     }
 
     /// One `access_events` row, through a cached statement.
     static func insertAccessEvent(
         _ db: Database, grantID: Int64?, tokenHash: Data, at: Date, result: AccessEventRecord.Result
+    ) throws {
+        try insertAccessEvent(db, grantID: grantID, tokenHash: tokenHash, at: storageString(at), result: result)
+    }
+
+    /// One `access_events` row, through a cached statement; `at` is `storageString(_:)` of its time.
+    static func insertAccessEvent(
+        _ db: Database, grantID: Int64?, tokenHash: Data, at: String, result: AccessEventRecord.Result
     ) throws {
         let insert = try db.cachedStatement(
             sql: "INSERT INTO access_events (grant_id, token_hash, at, result) VALUES (?, ?, ?, ?)")

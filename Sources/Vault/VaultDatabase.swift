@@ -23,6 +23,9 @@ public struct VaultDatabase: Sendable {
     /// Whether a revocation committed but its TRUNCATE checkpoint could not run yet (see
     /// `checkpointAfterRevocation()`); shared by every copy of this value.
     let owedCheckpoint: OwedCheckpoint
+    /// The group commit of opens' view counts and access-log rows (`AccessWriteBatcher`);
+    /// shared by every copy of this value.
+    let accessWrites: AccessWriteBatcher
 
     /// SQLite's automatic checkpoint threshold (its default, in pages), restored after the
     /// outbox worker's commits, which turn it off.
@@ -39,13 +42,20 @@ public struct VaultDatabase: Sendable {
             writer is DatabasePool
             ? try DatabaseQueue(path: writer.path, configuration: Self.checkpointerConfiguration) : nil
         self.owedCheckpoint = OwedCheckpoint()
+        self.accessWrites = AccessWriteBatcher(writer: writer)
         self.parts =
             try parts
             ?? SealedPartStore(
                 directory: FileManager.default.temporaryDirectory.appendingPathComponent(
                     "retract-parts-\(UUID().uuidString)"),
                 isTemporary: true)
-        try Self.migrator(parts: self.parts).migrate(writer)
+        let migrator = Self.migrator(parts: self.parts)
+        let known = Set(migrator.migrations)
+        let unknown = try writer.read { db in try migrator.appliedIdentifiers(db) }.filter { !known.contains($0) }
+        guard unknown.isEmpty else {
+            throw VaultError.schemaNewer(writer.path, unknownMigrations: unknown.sorted())
+        }
+        try migrator.migrate(writer)
     }
 
     /// Opens (creating if needed) the vault in `directory`, its part files in

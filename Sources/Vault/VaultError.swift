@@ -16,6 +16,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
         case keyStillNeeded
         case keysMissing
         case backupDamaged
+        case schemaNewer
     }
 
     private let code: Code
@@ -67,6 +68,14 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
             : .init(
                 .keyStillNeeded,
                 "master key \(kid) still seals \(values) live value\(values == 1 ? "" : "s"); run `retract keys rotate` first, then retire it")
+    }
+
+    /// The vault was made or migrated by a newer Retract: it holds migrations this binary
+    /// does not know, so it is not opened (an older binary could misread or damage it).
+    public static func schemaNewer(_ path: String, unknownMigrations: [String]) -> VaultError {
+        .init(
+            .schemaNewer,
+            "the vault \(path) was migrated by a newer Retract (migration \(unknownMigrations.joined(separator: ", ")) unknown to this version); run that version or newer, or restore a backup made by this one")
     }
 
     /// The vault refers to master keys that are not in the keys directory (a directory that
