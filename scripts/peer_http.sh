@@ -251,9 +251,10 @@ EOF
   local RD=$T/retract
   mkdir -p "$RD"
   # without settings from the environment that would change what is measured (a send delay,
-  # an SMTP relay: mail goes to the file outbox, chatty logs)
+  # an SMTP relay: mail goes to the file outbox, chatty logs); its per-request log lines are
+  # off (RETRACT_LOG_LEVEL=notice), as nginx's access_log is for nginx and PrivateBin
   local RT=(env -u LOG_LEVEL -u RETRACT_SEND_DELAY -u RETRACT_SMTP_URL -u RETRACT_TEMPLATES_DIR -u RETRACT_DATA_DIR
-    -u RETRACT_KEYS_DIR -u RETRACT_PUBLIC_URL "$RETRACT_BIN")
+    -u RETRACT_KEYS_DIR -u RETRACT_PUBLIC_URL -u RETRACT_LOG_FORMAT RETRACT_LOG_LEVEL=notice "$RETRACT_BIN")
   rt() { "${RT[@]}" "$@"; }
   local G=(--data-dir "$RD/data" --keys-dir "$RD/keys")
   rt init "${G[@]}" > "$RD/init.out" 2>&1 || die "retract init failed: $(tail -3 "$RD/init.out")"   # holds secrets; not printed

@@ -43,7 +43,7 @@ struct GatewayCheckCommand: AsyncParsableCommand {
         try await Console.run {
             guard !to.isEmpty else { throw RetractError(.noRecipients, "name at least one recipient with --to") }
             let configuration = try global.configuration()
-            let service = try RetractService.open(configuration, logger: CommandLogger.make())
+            let service = try RetractService.open(configuration, logger: try CommandLogger.make())
             let policy = try GatewayAcceptor(service: service).policy()
             let inside = policy.isInternal(from)
             let report = Report(

@@ -21,7 +21,7 @@ struct InitCommand: AsyncParsableCommand {
                 Console.out("retract: created master key \(kid) in \(configuration.keysDirectory.path)")
             }
             Console.out("retract: vault ready in \(configuration.dataDirectory.path)")
-            let service = try RetractService.open(configuration, logger: CommandLogger.make())
+            let service = try RetractService.open(configuration, logger: try CommandLogger.make())
             let admin = Environment.value("RETRACT_ADMIN") ?? "admin@localhost"
             guard let first = try service.createFirstSender(address: admin) else { return }
             Console.out(

@@ -52,7 +52,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 let states = try service.keyStates()
                 let rows = states.map {
                     Row(
@@ -101,7 +101,7 @@ struct KeysCommand: AsyncParsableCommand {
                 guard (1...100_000).contains(batchSize) else {
                     throw RetractError.invalidInput("--batch-size must be between 1 and 100000")
                 }
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 let rotation = try await service.rotateKeys(batchSize: batchSize)
                 Console.out(
                     (rotation.createdKey
@@ -145,7 +145,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 try service.retireKey(kid)
                 Console.out("retract: retired master key \(kid); its file is overwritten and removed")
             }

@@ -11,7 +11,7 @@ struct OutboxCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+            let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
             let entries = try service.outbox()
             if json { return try Console.json(entries) }
             if entries.isEmpty { Console.out("the outbox is empty: everything was delivered") }

@@ -32,7 +32,7 @@ struct RevokeCommand: AsyncParsableCommand {
             }
             let replacement = try replacementRequest()
             let service = try RetractService.open(
-                try global.configuration(publicURL: publicURL), logger: CommandLogger.make())
+                try global.configuration(publicURL: publicURL), logger: try CommandLogger.make())
             // The report is printed as soon as the keys are gone and the notices queued; the
             // notices are delivered afterwards, before the command exits, as `retract send`
             // delivers its notifications. A mail that cannot go out now stays queued for

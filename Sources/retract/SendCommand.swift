@@ -30,7 +30,7 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         try await Console.run {
             let text = try bodyText()
-            let service = try RetractService.open(try global.configuration(publicURL: publicURL), logger: CommandLogger.make())
+            let service = try RetractService.open(try global.configuration(publicURL: publicURL), logger: try CommandLogger.make())
             let draft = Draft(
                 from: from, to: to, cc: cc, bcc: bcc, subject: subject, body: text,
                 attachments: attach.map { URL(fileURLWithPath: $0) },

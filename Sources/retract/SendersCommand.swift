@@ -31,7 +31,7 @@ struct SendersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 let (account, token) = try service.addSender(address: address, name: name)
                 if json {
                     return try Console.json(TokenOutput(address: account.address, name: account.name, token: token))
@@ -55,7 +55,7 @@ struct SendersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 guard try service.senderAccounts().contains(where: { $0.address.lowercased() == address.lowercased() })
                 else { throw RetractError.senderNotFound(address) }
                 let password = generate ? RetractService.generatePassword() : try PasswordInput.read(for: address)
@@ -79,7 +79,7 @@ struct SendersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 let accounts = try service.senderAccounts()
                 if json { return try Console.json(accounts) }
                 for account in accounts {
@@ -102,7 +102,7 @@ struct SendersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 try service.removeSender(address: address)
                 Console.out("retract: sender \(address) removed")
             }
@@ -120,7 +120,7 @@ struct SendersCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await Console.run {
-                let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+                let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
                 let token = try service.rotateSenderToken(address: address)
                 let account = try service.senderAccounts().first { $0.address.lowercased() == address.lowercased() }
                 if json {

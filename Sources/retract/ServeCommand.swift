@@ -41,7 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
             if publicURL == nil && Environment.value("RETRACT_PUBLIC_URL") == nil {
                 configuration.publicURL = "http://\(host):\(port)"
             }
-            let logger = CommandLogger.make(level: .info)
+            let logger = try CommandLogger.make(level: .info)
             let limits = try Self.connectionLimits()
             let clients = try Self.clientAddresses(trustedProxies: trustedProxies, forwardedHeader: forwardedHeader)
             let metrics = try Self.metricsExport(listen: metricsListen)
@@ -80,7 +80,7 @@ struct DeliverCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+            let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
             let run = await service.deliverDueMail()
             await service.transport.closeConnections()
             Console.out("retract: delivered \(run.delivered), deferred \(run.deferred), failed \(run.failed)")

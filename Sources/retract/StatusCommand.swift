@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+            let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
             let status = try service.status(messageID: id)
             if json { return try Console.json(status) }
             Console.out(
@@ -42,7 +42,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let service = try RetractService.open(try global.configuration(), logger: CommandLogger.make())
+            let service = try RetractService.open(try global.configuration(), logger: try CommandLogger.make())
             let list = try service.list()
             if json { return try Console.json(list) }
             for m in list {

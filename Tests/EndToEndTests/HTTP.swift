@@ -68,6 +68,9 @@ final class HTTPFormClient: NSObject, URLSessionTaskDelegate, @unchecked Sendabl
         return try await send(request)
     }
 
+    /// The values of the cookies the server set so far.
+    var cookieValues: [String] { Array(cookies.values) }
+
     /// The value of the first hidden input with that name.
     static func hidden(_ name: String, in html: String) -> String? {
         guard let range = html.range(of: "type=\"hidden\" name=\"\(name)\" value=\"") else { return nil }

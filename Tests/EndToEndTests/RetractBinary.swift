@@ -44,11 +44,11 @@ struct RetractBinary {
     }
 
     /// Starts `retract serve --port 0` and waits for the port it prints.
-    func startServer(extra: [String] = []) throws -> (Process, Int) {
+    func startServer(extra: [String] = [], standardError: FileHandle? = nil) throws -> (Process, Int) {
         let process = configured(["serve", "--host", "127.0.0.1", "--port", "0"] + extra)
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError ?? FileHandle.nullDevice
         try process.runSafely()
         var buffer = ""
         let deadline = Date().addingTimeInterval(60)
