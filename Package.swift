@@ -143,8 +143,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["BuildVersionPlugin"]
         ),
+        // `retract --version`: the git description of the checkout, stamped at build time.
+        .executableTarget(name: "retract-build-version", swiftSettings: strict),
+        .plugin(name: "BuildVersionPlugin", capability: .buildTool(), dependencies: ["retract-build-version"]),
         .executableTarget(
             name: "retract-vectors",
             dependencies: ["Seal", "Sodium"],

@@ -93,7 +93,7 @@ struct LogSecretsEndToEndTests {
 
         // And retract serve with the gateway, its standard error (the log) in a file
         let logURL = root.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: logURL.path, contents: nil))
         let log = try FileHandle(forWritingTo: logURL)
         let smtpPort = try PostfixInstance.freePort()
         let (server, port) = try cli.startServer(extra: ["--smtp-listen", "127.0.0.1:\(smtpPort)"], standardError: log)
