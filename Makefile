@@ -18,7 +18,7 @@ PYTHON ?= python3
 BENCH_PACKAGES := $(SYSTEM_PACKAGES) python3-aiosmtpd wrk nginx-light postfix php8.2-fpm php8.2-cli php8.2-opcache curl git
 BIN := .build/debug/retract
 
-.PHONY: all deps test-deps bench-deps install-packages build run test bench fuzz vectors clean install install-writable install-files
+.PHONY: all deps test-deps bench-deps install-packages build run test bench fuzz vectors clean install install-writable install-files deb deb-files
 
 all: build
 
@@ -102,6 +102,32 @@ install-files: install-writable
 	sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/systemd/retract.service > "$(DESTDIR)$(SYSTEMD_UNIT_DIR)/retract.service"
 	chmod 0644 "$(DESTDIR)$(SYSTEMD_UNIT_DIR)/retract.service"
 	@echo "retract: installed $(PREFIX)/bin/retract and $(SYSTEMD_UNIT_DIR)/retract.service"
+
+# A Debian package (issue 16): the release build with the Swift runtime linked in
+# (--static-swift-stdlib, so it needs no toolchain), installed under /usr by install-files,
+# with contrib/debian's control, postinst (creates the retract user and /var/lib/retract)
+# and postrm. `deb-files` packages an existing build from BIN_PATH (the test uses it).
+DEB_VERSION ?= 0~git$(shell git describe --always --dirty --tags 2>/dev/null | tr -c 'A-Za-z0-9.+~\n' '.' || echo unknown)
+DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_STAGE ?= .build/deb/stage
+DEB_OUT ?= .build/deb/retract_$(DEB_VERSION)_$(DEB_ARCH).deb
+# dpkg-deb's compression (xz by default); the test packs a debug build with -Zgzip -z1.
+DEB_FLAGS ?=
+deb: deps
+	$(SWIFT) build -c release --product retract --static-swift-stdlib
+	@$(MAKE) --no-print-directory deb-files BIN_PATH="$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)"
+
+deb-files:
+	@command -v dpkg-deb >/dev/null || { echo "retract: dpkg-deb is missing; make deb needs Debian's dpkg"; exit 1; }
+	rm -rf "$(DEB_STAGE)"
+	@$(MAKE) --no-print-directory install-files BIN_PATH="$(BIN_PATH)" DESTDIR="$(abspath $(DEB_STAGE))" PREFIX=/usr SYSTEMD_UNIT_DIR=/lib/systemd/system
+	install -d "$(DEB_STAGE)/DEBIAN" "$(DEB_STAGE)/usr/share/doc/retract"
+	install -m 0644 README.md docs/operations.md docs/gateway.md "$(DEB_STAGE)/usr/share/doc/retract/"
+	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' contrib/debian/control > "$(DEB_STAGE)/DEBIAN/control"
+	install -m 0755 contrib/debian/postinst contrib/debian/postrm "$(DEB_STAGE)/DEBIAN/"
+	@mkdir -p "$(dir $(DEB_OUT))"
+	dpkg-deb --root-owner-group $(DEB_FLAGS) --build "$(DEB_STAGE)" "$(DEB_OUT)"
+	@echo "retract: built $(DEB_OUT)"
 
 # libFuzzer (issue 17): each executable of Fuzz/Package.swift runs for FUZZ_SECONDS from its
 # seed corpus Fuzz/Corpus/<target> (new inputs go to .build/fuzz/<target>, crashes to

@@ -85,4 +85,54 @@ struct InstallTests {
         #expect(made.text.contains("cannot write to /proc/retract-install"))
         #expect(!FileManager.default.fileExists(atPath: "/proc/retract-install"))
     }
+
+    @Test("make deb-files packages the build: dpkg -i installs it, creates the retract user and its 0700 state directory, and the installed retract --version answers; dpkg --purge keeps the vault")
+    func debianPackage() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("retract-deb-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let userExisted = try Self.run("getent", ["passwd", "retract"]).status == 0
+        let stateExisted = FileManager.default.fileExists(atPath: "/var/lib/retract")
+        defer {
+            _ = try? Self.run("dpkg", ["--purge", "retract"])
+            if !userExisted { _ = try? Self.run("userdel", ["retract"]) }
+            if !stateExisted { try? FileManager.default.removeItem(atPath: "/var/lib/retract") }
+        }
+        // Given a package made from the build under test
+        let built = URL(fileURLWithPath: RetractBinary.path).deletingLastPathComponent().path
+        let package = scratch.appendingPathComponent("retract.deb")
+        let made = try Self.run(
+            "make",
+            [
+                "--no-print-directory", "deb-files", "BIN_PATH=\(built)",
+                "DEB_STAGE=\(scratch.appendingPathComponent("stage").path)", "DEB_OUT=\(package.path)", "DEB_FLAGS=-Zgzip -z1",
+            ])
+        #expect(made.status == 0, "\(made.text.suffix(2000))")
+        let fields = try Self.run("dpkg-deb", ["--field", package.path, "Package", "Architecture", "Depends"])
+        #expect(fields.text.contains("Package: retract"))
+        #expect(fields.text.contains("libsodium23"))
+
+        // When dpkg installs it
+        let installed = try Self.run("dpkg", ["-i", package.path])
+        try #require(installed.status == 0, "\(installed.text)")
+
+        // Then the service user and its private state directory exist
+        let user = try Self.run("getent", ["passwd", "retract"])
+        #expect(user.status == 0)
+        #expect(user.text.contains(":/var/lib/retract:/usr/sbin/nologin"))
+        let state = try FileManager.default.attributesOfItem(atPath: "/var/lib/retract")
+        #expect((state[.posixPermissions] as? Int) == 0o700)
+        #expect((state[.ownerAccountName] as? String) == "retract")
+        // And the installed command and unit are where the unit says
+        let version = try Self.run("/usr/bin/retract", ["--version"])
+        #expect(version.status == 0)
+        #expect(version.text.hasPrefix("retract "))
+        let unit = try String(contentsOfFile: "/lib/systemd/system/retract.service", encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/bin/retract serve"))
+
+        // And purging the package removes the program but keeps the vault's directory
+        let purged = try Self.run("dpkg", ["--purge", "retract"])
+        #expect(purged.status == 0, "\(purged.text)")
+        #expect(!FileManager.default.fileExists(atPath: "/usr/bin/retract"))
+        #expect(FileManager.default.fileExists(atPath: "/var/lib/retract"))
+    }
 }
