@@ -129,7 +129,10 @@ deb-files:
 	dpkg-deb --root-owner-group $(DEB_FLAGS) --build "$(DEB_STAGE)" "$(DEB_OUT)"
 	@echo "retract: built $(DEB_OUT)"
 
-# libFuzzer (issue 17): each executable of Fuzz/Package.swift runs for FUZZ_SECONDS from its
+# libFuzzer (issue 17): SwiftPM's --sanitize=fuzzer --sanitize=address link the fuzzer's
+# main, but pass two flags to each compile and swiftc keeps only the last, so no Swift code
+# got coverage counters and the fuzzers ran blind; the -Xswiftc one, last, has both.
+# Each executable of Fuzz/Package.swift runs for FUZZ_SECONDS from its
 # seed corpus Fuzz/Corpus/<target> (new inputs go to .build/fuzz/<target>, crashes to
 # .build/fuzz/<target>-crash-*; a crash is added to the seed corpus under its bug's name).
 # `make test` replays the seed corpus through the same entry points (FuzzReplayTests).
@@ -138,7 +141,7 @@ FUZZ_TARGETS ?= $(notdir $(wildcard Fuzz/Sources/*))
 FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 fuzz: deps
 	@[ ! -f Package.resolved ] || cp Package.resolved Fuzz/Package.resolved
-	cd Fuzz && $(SWIFT) build -c debug --sanitize=fuzzer --sanitize=address
+	cd Fuzz && $(SWIFT) build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
 	@failed=""; for t in $(FUZZ_TARGETS); do \
 		mkdir -p .build/fuzz/$$t; \
 		Fuzz/.build/debug/$$t .build/fuzz/$$t Fuzz/Corpus/$$t -max_total_time=$(FUZZ_SECONDS) \

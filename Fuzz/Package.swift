@@ -4,7 +4,8 @@ import PackageDescription
 /// The libFuzzer executables (issue 17), one per `FuzzTarget` of the main package; a package
 /// of their own because an executable whose `main` comes from libFuzzer cannot link in the
 /// main package's `swift build --build-tests`. Build and run them with `make fuzz`
-/// (`swift build -c debug --sanitize=fuzzer --sanitize=address` here).
+/// (`swift build -c debug --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address`
+/// there; the Makefile says why both).
 let targets = [
     "SMTPServerCommandFuzz",
     "SMTPServerFramesFuzz",

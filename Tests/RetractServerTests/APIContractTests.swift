@@ -40,7 +40,13 @@ struct APIContractTests {
         }
         let list = try Self.schema("NonEmptyAddressList")["oneOf"] as? [[String: Any]]
         #expect(list?.first?["minItems"] as? Int == 1)
-        #expect(list?.last?["minLength"] as? Int == 1)
+        // The single-string form is one AddressText, whose pattern refuses the empty string.
+        #expect(list?.last?["$ref"] as? String == "#/components/schemas/AddressText")
+        let pattern = try #require(try Self.schema("AddressText")["pattern"] as? String)
+        let expression = try NSRegularExpression(pattern: pattern)
+        #expect(expression.firstMatch(in: "", range: NSRange(location: 0, length: 0)) == nil)
+        let plain = "bob@partner.test"
+        #expect(expression.firstMatch(in: plain, range: NSRange(plain.startIndex..., in: plain)) != nil)
         // The server: such a draft is refused naming `to`.
         let api = try APITestBench()
         try await api.app().test(.router) { client in
@@ -110,7 +116,7 @@ struct APIContractTests {
         }
     }
 
-    @Test("revoking an address the message was not sent to answers the declared 404 naming recipients, and revokes nobody")
+    @Test("revoking an address the message was not sent to answers the declared 422 naming recipients, and revokes nobody")
     func revokeNonRecipient() async throws {
         let api = try APITestBench()
         let receipt = try await api.service.send(
@@ -120,7 +126,7 @@ struct APIContractTests {
                 uri: "/api/v1/messages/\(receipt.messageID)/revoke", method: .post,
                 headers: APITestBench.json(api.alice),
                 body: APITestBench.body(["recipients": ["bob@partner.test", "carol@partner.example"]]))
-            #expect(response.status == .notFound)
+            #expect(response.status == .unprocessableContent)
             let body = problem(response)
             #expect(body["type"] as? String == "urn:retract:problem:recipient-not-found")
             #expect(body["field"] as? String == "recipients")
@@ -128,11 +134,12 @@ struct APIContractTests {
         }
         let status = try api.service.status(messageID: receipt.messageID, sender: APITestBench.aliceAddress)
         #expect(status.recipients.allSatisfy { $0.state == "live" })
-        // The contract declares it: revoke's 404 names both kinds.
+        // The contract declares it: revoke's 422.
         let spec = try OpenAPISpecTests.specText()
         #expect(spec.contains("urn:retract:problem:recipient-not-found"))
         let document = try OpenAPISpecTests.document()
         let revoke = try #require(document.paths["/messages/{id}/revoke"]?.pathItemValue?.post)
+        #expect(revoke.responses[status: 422] != nil)
         #expect(revoke.responses[status: 404] != nil)
     }
 }

@@ -187,7 +187,7 @@ struct APIProblemsTests {
         #expect(try api.service.list(sender: APITestBench.aliceAddress).count == 1)
     }
 
-    @Test("malformed multipart is a 400; a bad multipart field is a 400 naming it; nothing is stored")
+    @Test("malformed multipart is a 400; a bad multipart field (a word for a number, a boolean other than true or false) is a 400 naming it; nothing is stored")
     func badMultipart() async throws {
         let api = try APITestBench()
         var truncated = MultipartBody()
@@ -202,7 +202,19 @@ struct APIProblemsTests {
         var fileInTextField = MultipartBody()
         fileInTextField.field("to", "bob@partner.test")
         fileInTextField.file("body", fileName: "body.txt", Array("B".utf8))
-        let cases: [(ByteBuffer, String, String?)] = [
+        // A boolean part is `true` or `false` as the contract says, never guessed at
+        var guessedFlags: [MultipartBody] = []
+        for (field, value) in [("strict", "0"), ("verify", "on"), ("strict", ""), ("verify", "TRUE")] {
+            var body = MultipartBody()
+            body.field("to", "bob@partner.test")
+            body.field("subject", "S")
+            body.field("body", "B")
+            body.field(field, value)
+            guessedFlags.append(body)
+        }
+        let cases: [(ByteBuffer, String, String?)] = guessedFlags.enumerated().map { index, body in
+            (body.closed, body.contentType, index % 2 == 0 ? "strict" : "verify")
+        } + [
             (ByteBuffer(bytes: truncated.bytes), truncated.contentType, nil),
             (badViews.closed, badViews.contentType, "max_views"),
             (fileInTextField.closed, fileInTextField.contentType, "body"),

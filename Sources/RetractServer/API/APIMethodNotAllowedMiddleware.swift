@@ -26,11 +26,12 @@ extension APIProblem {
         return problem
     }
 
-    /// 404: a revocation names an address the message was not sent to (`field` is
-    /// `recipients`); nothing was revoked.
+    /// 422: a revocation names an address the message was not sent to (`field` is
+    /// `recipients`); nothing was revoked. Not a 404: the message exists, and a client (or
+    /// Schemathesis' stateful checks) reads 404 as "this message is gone".
     static func recipientNotFound(_ detail: String) -> APIProblem {
         var problem = APIProblem(
-            code: "recipient-not-found", status: .notFound, title: "Not a recipient", detail: detail)
+            code: "recipient-not-found", status: .unprocessableContent, title: "Not a recipient", detail: detail)
         problem.field = "recipients"
         return problem
     }

@@ -155,11 +155,13 @@ struct MessageForm {
         }
     }
 
-    /// A multipart boolean: `true`/`false`, `1`/`0`, `on`/`off`, `yes`/`no`.
+    /// A multipart boolean: `true` or `false`.
     static func flag(_ text: String, field: String) throws(APIProblem) -> Bool {
-        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
-        case "true", "1", "on", "yes": return true
-        case "false", "0", "off", "no", "": return false
+        // Exactly the contract's words (docs/openapi.yaml): a boolean part is `true` or
+        // `false`; "0", "on" or an empty part is refused rather than guessed at.
+        switch text {
+        case "true": return true
+        case "false": return false
         default: throw .invalidField(field, "\(field) must be true or false, not \(text.prefix(40).debugDescription)")
         }
     }
