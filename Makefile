@@ -146,7 +146,7 @@ fuzz: deps
 		mkdir -p .build/fuzz/$$t; \
 		Fuzz/.build/debug/$$t .build/fuzz/$$t Fuzz/Corpus/$$t -max_total_time=$(FUZZ_SECONDS) \
 			-artifact_prefix=.build/fuzz/$$t- $(FUZZ_FLAGS) > .build/fuzz/$$t.log 2>&1 || failed="$$failed $$t"; \
-		printf '%-26s %s %s\n' $$t "$$(grep -E '^#[0-9]+ +DONE' .build/fuzz/$$t.log | tail -1)" \
+		printf '%-26s %s %s\n' $$t "$$(grep -E '^#[0-9]+[[:space:]]+DONE' .build/fuzz/$$t.log | tail -1)" \
 			"$$(grep -E '^stat::number_of_executed_units' .build/fuzz/$$t.log | awk '{print $$2}') execs"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: crashes in:$$failed (see .build/fuzz/<target>.log)"; exit 1; fi
