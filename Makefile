@@ -54,6 +54,7 @@ run: build
 # buffer, swift-corelibs-foundation before #5472's fix) crashed about one run in two.
 TEST_PARALLELISM ?= 24
 test: test-deps
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/Schemathesis/requirements.txt
 	$(SWIFT) build --build-tests
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_PARALLELISM) $(SWIFT) test --skip-build
 	$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/Browser/requirements.txt
@@ -113,7 +114,10 @@ DEB_STAGE ?= .build/deb/stage
 DEB_OUT ?= .build/deb/retract_$(DEB_VERSION)_$(DEB_ARCH).deb
 # dpkg-deb's compression (xz by default); the test packs a debug build with -Zgzip -z1.
 DEB_FLAGS ?=
-deb: deps
+# The static Foundation links libcurl (FoundationNetworking), so its headers and link library.
+DEB_BUILD_PACKAGES := $(SYSTEM_PACKAGES) libcurl4-openssl-dev dpkg-dev
+deb:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_BUILD_PACKAGES)"
 	$(SWIFT) build -c release --product retract --static-swift-stdlib
 	@$(MAKE) --no-print-directory deb-files BIN_PATH="$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)"
 

@@ -257,6 +257,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["retract", "RetractTestSupport", "Mail", "Seal"],
+            // Read from the source tree by UpgradeEndToEndTests, not bundled.
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
     ]

@@ -52,8 +52,35 @@ public enum VaultBackup {
 
     /// Copies `vault` into `directory` (created; refused when it exists and is not empty)
     /// and returns the manifest it wrote.
+    ///
+    /// A failure part-way (a full disk, a part file that cannot be read) removes what was
+    /// copied, so no directory is left that looks like a backup but is not one.
     public static func backup(_ vault: VaultDatabase, to directory: URL, at now: Date) throws -> Manifest {
         try requireEmpty(directory, role: "backup directory")
+        let existed = FileManager.default.fileExists(atPath: directory.path)
+        do {
+            return try copy(vault, to: directory, at: now)
+        } catch {
+            if existed {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [] {
+                    try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+                }
+            } else {
+                try? FileManager.default.removeItem(at: directory)
+            }
+            throw VaultError.backupFailed(directory.path, reason: Self.reason(error))
+        }
+    }
+
+    /// The one-line reason of a failed backup: the vault's own wording, or SQLite's message.
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? VaultError { return error.description }
+        if let error = error as? DatabaseError { return error.message ?? "SQLite error \(error.resultCode)" }
+        return error.localizedDescription
+    }
+
+    /// The backup itself, into an empty `directory`.
+    private static func copy(_ vault: VaultDatabase, to directory: URL, at now: Date) throws -> Manifest {
         let partsDirectory = directory.appendingPathComponent(SealedPartStore.directoryName)
         do {
             try FileManager.default.createDirectory(

@@ -17,6 +17,7 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
         case keysMissing
         case backupDamaged
         case schemaNewer
+        case backupFailed
     }
 
     private let code: Code
@@ -68,6 +69,11 @@ public struct VaultError: Error, Equatable, CustomStringConvertible, Sendable {
             : .init(
                 .keyStillNeeded,
                 "master key \(kid) still seals \(values) live value\(values == 1 ? "" : "s"); run `retract keys rotate` first, then retire it")
+    }
+
+    /// A backup stopped part-way; what it had copied was removed.
+    public static func backupFailed(_ path: String, reason: String) -> VaultError {
+        .init(.backupFailed, "backup into \(path) failed: \(reason); the partial copy was removed, nothing else changed")
     }
 
     /// The vault was made or migrated by a newer Retract: it holds migrations this binary

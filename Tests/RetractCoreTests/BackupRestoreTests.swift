@@ -99,6 +99,52 @@ struct BackupRestoreTests {
         #expect(!manifest.files.contains { $0.path.contains("key") })
     }
 
+    /// Runs a system command to its end; its exit status.
+    static func system(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.runSafely()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("a backup into a full disk (a real 1 MiB tmpfs) fails in one line and leaves no partial copy; with room it succeeds")
+    func backupIntoFullDisk() async throws {
+        // Given a vault holding a 3 MB attachment, and a disk of 1 MiB
+        let bench = try TestBench()
+        let file = try bench.makeFile(named: "big.bin", size: 3_000_000, seed: 5)
+        _ = try await bench.service.send(
+            Draft(from: "alice@corp.test", to: ["bob@partner.test"], subject: "s", body: "b", attachments: [file]))
+        let disk = bench.root.appendingPathComponent("small-disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        try #require(try Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk.path]) == 0)
+        defer { _ = try? Self.system("/bin/umount", [disk.path]) }
+
+        // When the backup runs out of space
+        let backup = disk.appendingPathComponent("backup")
+        do {
+            _ = try VaultBackup.backup(bench.service.vault, to: backup, at: bench.clock.now)
+            Issue.record("a backup larger than the disk succeeded")
+        } catch {
+            // Then it says so in one line, and nothing of it is left
+            let text = "\(error)"
+            #expect(text.contains("backup into \(backup.path) failed"), "\(text)")
+            #expect(text.contains("the partial copy was removed"))
+            #expect(!text.contains("\n"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: backup.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path).isEmpty)
+
+        // And the same backup where there is room succeeds and verifies
+        let roomy = bench.root.appendingPathComponent("backup")
+        let manifest = try VaultBackup.backup(bench.service.vault, to: roomy, at: bench.clock.now)
+        #expect(manifest.files.contains { $0.path.hasPrefix("parts/") })
+        _ = try VaultBackup.verify(roomy)
+    }
+
     @Test("restore refuses a data directory that is not empty, and a tampered or incomplete backup, writing nothing")
     func restoreRefuses() async throws {
         let bench = try TestBench()

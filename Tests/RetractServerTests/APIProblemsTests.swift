@@ -130,7 +130,7 @@ struct APIProblemsTests {
         #expect(api.leftoverUploads().isEmpty)
     }
 
-    @Test("malformed JSON is a 400; a field of the wrong type or a from field is a 400 naming the field")
+    @Test("malformed JSON is a 400; a field of the wrong type or out of its bounds, or a from field, is a 400 naming the field")
     func badJSON() async throws {
         let api = try APITestBench()
         let cases: [(ByteBuffer, String?)] = [
@@ -147,6 +147,11 @@ struct APIProblemsTests {
                 "from"
             ),
             (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "delay": "soon"]), "delay"),
+            // Durations exactly as the contract's patterns: no leading zero, space or capital
+            (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "delay": "07s"]), "delay"),
+            (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "expires": " 7d"]), "expires"),
+            (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "expires": "7D"]), "expires"),
+            (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "max_views": 1_000_001]), "max_views"),
             (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "strict": "yes"]), "strict"),
             (APITestBench.body(["to": ["bob@partner.test"], "subject": "S", "body": "B", "locale": "fr"]), "locale"),
             (APITestBench.body(["to": ["bob@partner.test"], "body": "B"]), "subject"),

@@ -22,6 +22,9 @@ struct MessageForm {
     /// Uploaded files (multipart only), each already streamed to a temporary file.
     var attachments: [URL] = []
 
+    /// The largest `max_views` the API takes (docs/openapi.yaml); beyond it, leave it out.
+    static let maximumViews = 1_000_000
+
     /// The fields a request may carry (besides multipart `attachment` parts).
     static let fieldNames: Set<String> = [
         "to", "cc", "bcc", "subject", "body", "expires", "max_views", "delay", "locale", "verify", "strict",
@@ -82,13 +85,13 @@ struct MessageForm {
         case "subject": subject = try once(subject, value)
         case "body": body = try once(body, value)
         // An empty form field is an absent one (a browser sends every input).
-        case "expires" where value.trimmingCharacters(in: .whitespaces).isEmpty: break
-        case "delay" where value.trimmingCharacters(in: .whitespaces).isEmpty: break
+        case "expires" where value.isEmpty: break
+        case "delay" where value.isEmpty: break
         case "expires": expires = try once(expires, try Self.duration(value, field: field, bounds: .expiry))
         case "delay": delay = try once(delay, try Self.duration(value, field: field, bounds: .delay))
         case "locale": locale = try once(locale, value)
         case "max_views":
-            guard let number = Int(value.trimmingCharacters(in: .whitespaces)) else {
+            guard value.wholeMatch(of: /-?[0-9]{1,18}/) != nil, let number = Int(value) else {
                 throw .invalidField(field, "max_views must be a whole number, not \(value.prefix(40).debugDescription)")
             }
             maxViews = try once(maxViews, number)
@@ -123,6 +126,9 @@ struct MessageForm {
         if let maxViews, maxViews < 1 {
             throw .invalidField("max_views", "max_views must be 1 or more (leave it out for no limit)")
         }
+        if let maxViews, maxViews > Self.maximumViews {
+            throw .invalidField("max_views", "max_views must be at most \(Self.maximumViews) (leave it out for no limit)")
+        }
         let from: String
         do {
             from = try MailAddress(address: account.address, displayName: account.name).description
@@ -145,9 +151,16 @@ struct MessageForm {
             recipients: named, visibleRecipients: visible)
     }
 
-    /// A duration as the CLI takes it (`30s`, `15m`, `12h`, `7d`, `2w`, `0`) or plain seconds,
-    /// within `bounds`.
+    /// A duration as the contract writes it (`30s`, `15m`, `12h`, `7d`, `2w`, `0`, or plain
+    /// seconds), within `bounds`.
+    ///
+    /// Stricter than the CLI (no spaces, capitals, `+` or leading zeros), so that
+    /// docs/openapi.yaml's patterns (`scripts/duration_pattern.py`) say exactly what is taken.
     static func duration(_ text: String, field: String, bounds: DurationText.Bounds) throws(APIProblem) -> TimeInterval {
+        guard text.wholeMatch(of: /0[smhdw]?|[1-9][0-9]{0,11}[smhdw]?/) != nil else {
+            throw .invalidField(
+                field, "\(field) must be a duration like 30s, 15m, 12h, 7d or 2w, or a number of seconds")
+        }
         do {
             return try DurationText.seconds(text, option: field, bounds: bounds, bareSeconds: true)
         } catch {
