@@ -80,6 +80,12 @@ struct PostgresVaultLifecycleTests {
         #expect(await vault.isReachable() == false)
 
         try instance.psql("ALTER DATABASE \(url.database) ALLOW_CONNECTIONS true;")
+        // The pool reconnects in the background with a backoff; on a loaded machine that can
+        // take longer than one 2-second lease, so wait (generously) until it answers again.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while await !vault.isReachable(), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
         #expect(try await vault.pendingMail().isEmpty)  // the failed queueing wrote nothing
         try await vault.queueMail([mail], at: VaultFixtures.now)
         #expect(try await vault.pendingMail().map(\.id) == [mail.id])

@@ -53,7 +53,7 @@ struct APIInputBoundsTests {
         #expect(try api.service.list(sender: APITestBench.aliceAddress).isEmpty)
     }
 
-    @Test("an empty multipart expires or delay field counts as absent, as a browser form sends it")
+    @Test("an empty multipart expires or delay field counts as absent, as a browser form sends it; a blank one is refused")
     func emptyMultipartDuration() async throws {
         let api = try APITestBench()
         var form = MultipartBody()
@@ -61,13 +61,25 @@ struct APIInputBoundsTests {
         form.field("subject", "S")
         form.field("body", "B")
         form.field("expires", "")
-        form.field("delay", " ")
+        form.field("delay", "")
         let multipart = form
+        // A blank that is not empty is not a duration (docs/openapi.yaml: DelayText, or empty)
+        var spaced = MultipartBody()
+        spaced.field("to", "bob@partner.test")
+        spaced.field("subject", "S")
+        spaced.field("body", "B")
+        spaced.field("delay", " ")
+        let blank = spaced
         try await api.app().test(.router) { client in
             try await client.execute(
                 uri: "/api/v1/messages", method: .post, headers: multipart.headers(api.alice), body: multipart.closed
             ) { response in
                 #expect(response.status == .created)
+            }
+            try await client.execute(
+                uri: "/api/v1/messages", method: .post, headers: blank.headers(api.alice), body: blank.closed
+            ) { response in
+                #expect(response.status == .badRequest)
             }
         }
     }
