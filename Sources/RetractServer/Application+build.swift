@@ -22,8 +22,7 @@ public func buildRouter(
     let pages = try await PageRenderer.load()
     let assets = try StaticAssets.load()
     let router = Router(context: RetractRequestContext.self)
-    if let metrics { router.add(middleware: HTTPMetricsMiddleware(metrics: metrics.metrics)) }
-    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: RequestObserverMiddleware(metrics: metrics?.metrics))
     router.add(middleware: SecurityHeadersMiddleware(publicURL: service.configuration.publicURL))
     if clientAddresses.trustsProxies {
         router.add(middleware: ClientAddressMiddleware(resolver: clientAddresses))

@@ -26,20 +26,6 @@ struct APIEndToEndTests {
             .filter { $0.header("To")?.contains(address) == true }
     }
 
-    /// One API call with the sender's token; the status and the JSON object answered.
-    func call(
-        _ method: String, _ url: String, token: String, contentType: String? = nil, body: Data? = nil
-    ) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        request.httpBody = body
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((response as! HTTPURLResponse).statusCode, object)
-    }
-
     @Test(
         "a sender made with `retract senders add --json` sends multipart with an attachment, reads its state and revokes"
     )
@@ -57,7 +43,7 @@ struct APIEndToEndTests {
         }
         let base = "http://127.0.0.1:\(port)/api/v1"
 
-        let (unauthorized, _) = try await call("GET", "\(base)/messages", token: "rt_wrong")
+        let (unauthorized, _) = try await HTTP.api("GET", "\(base)/messages", token: "rt_wrong")
         #expect(unauthorized == 401)
 
         let boundary = "e2e-\(UUID().uuidString)"
@@ -72,7 +58,7 @@ struct APIEndToEndTests {
             "--\(boundary)\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"contract.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
                 .utf8)
         body += attachment + Data("\r\n--\(boundary)--\r\n".utf8)
-        let (created, receipt) = try await call(
+        let (created, receipt) = try await HTTP.api(
             "POST", "\(base)/messages", token: token, contentType: "multipart/form-data; boundary=\(boundary)",
             body: body)
         #expect(created == 201, "\(receipt)")
@@ -86,13 +72,13 @@ struct APIEndToEndTests {
         #expect(message["from"] as? String == "Alice Example <alice@corp.test>")
         #expect((message["attachments"] as? [[String: Any]])?.first?["size"] as? Int == attachment.count)
 
-        let (shown, status) = try await call("GET", "\(base)/messages/\(id)", token: token)
+        let (shown, status) = try await HTTP.api("GET", "\(base)/messages/\(id)", token: token)
         #expect(shown == 200)
         let row = (status["recipients"] as? [[String: Any]])?.first ?? [:]
         #expect(row["first_opened_at"] is String)
         #expect(status["attachments"] as? Int == 1)
 
-        let (revoked, report) = try await call(
+        let (revoked, report) = try await HTTP.api(
             "POST", "\(base)/messages/\(id)/revoke", token: token, contentType: "application/json",
             body: try JSONSerialization.data(withJSONObject: ["reason": "wrong version", "notify": "all"]))
         #expect(revoked == 200)

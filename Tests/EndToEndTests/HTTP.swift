@@ -18,6 +18,19 @@ enum HTTP {
         return try await send(request)
     }
 
+    /// One API call with a sender's bearer token; the status and the JSON object answered.
+    static func api(
+        _ method: String, _ url: String, token: String, contentType: String? = nil, body: Data? = nil
+    ) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        request.httpBody = body
+        let (status, data, _) = try await send(request)
+        return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+    }
+
     private static func send(_ request: URLRequest) async throws -> (Int, Data, [String: String]) {
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse

@@ -4,10 +4,6 @@ import RetractTestSupport
 import Seal
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// Issue 16, item 2: logs an operator can ship, and nothing secret in them.
 @Suite("End to end: JSON logs of a whole scenario hold every request and no secret", .serialized)
 struct LogSecretsEndToEndTests {
@@ -44,18 +40,6 @@ struct LogSecretsEndToEndTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         throw EndToEndError("the expected mails did not reach the outbox within 60 s")
-    }
-
-    func api(_ method: String, _ url: String, token: String, contentType: String? = nil, body: Data? = nil)
-        async throws -> (Int, [String: Any])
-    {
-        var request = URLRequest(url: URL(string: url)!)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        request.httpBody = body
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as! HTTPURLResponse).statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
     }
 
     /// smtplib hands one message to the gateway from 127.0.0.1 (trusted by default).
@@ -109,7 +93,7 @@ struct LogSecretsEndToEndTests {
             body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
         }
         body += Data("--\(boundary)--\r\n".utf8)
-        let (created, receipt) = try await api(
+        let (created, receipt) = try await HTTP.api(
             "POST", "\(base)/api/v1/messages", token: token, contentType: "multipart/form-data; boundary=\(boundary)",
             body: body)
         #expect(created == 201, "\(receipt)")
@@ -167,7 +151,7 @@ struct LogSecretsEndToEndTests {
         }
 
         // And the API message is revoked
-        let (revoked, _) = try await api(
+        let (revoked, _) = try await HTTP.api(
             "POST", "\(base)/api/v1/messages/\(id)/revoke", token: token, contentType: "application/json",
             body: try JSONSerialization.data(withJSONObject: ["reason": "wrong version", "notify": "all"]))
         #expect(revoked == 200)

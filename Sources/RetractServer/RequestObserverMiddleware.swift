@@ -1,18 +1,22 @@
 import Dispatch
 import HTTPTypes
 import Hummingbird
+import Logging
 import RetractMetrics
 
-/// Counts every HTTP request by route template, method and status, and times it.
+/// Sees every HTTP request to its end: counts and times it by route template, method and
+/// status (when `metrics` is set), and writes one `request` log line at the info level
+/// (route, method, status, `duration_ms`, with Hummingbird's request id).
 ///
 /// The route is the router's template (`/m/{token}`), never the path a client sent: a path
 /// holds the grant token, and a raw path would also let anyone grow the label set without
-/// bound. A request no route matched counts as `NotFound` (Hummingbird's word). The time runs until the body is
+/// bound. A request no route matched is `NotFound` (Hummingbird's word). No header, body or
+/// client address is logged (docs/operations.md, "Logs"). The time runs until the body is
 /// written, so a streamed attachment counts whole. Outermost of the middlewares, so it sees
 /// the status the client got, error pages included.
-struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Where the counts go.
-    let metrics: RetractMetrics
+struct RequestObserverMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where the counts go; nil when the service exports no metrics.
+    let metrics: RetractMetrics?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -38,7 +42,16 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func finish(context: Context, method: String, status: Int, start: UInt64) {
         let route = context.endpointPath ?? "NotFound"
         let elapsed = Int64(clamping: DispatchTime.now().uptimeNanoseconds &- start)
-        metrics.count(.httpRequests, ["route": route, "method": method, "status": String(status)])
-        metrics.record(.httpRequestDuration, nanoseconds: elapsed, ["route": route, "method": method])
+        if let metrics {
+            metrics.count(.httpRequests, ["route": route, "method": method, "status": String(status)])
+            metrics.record(.httpRequestDuration, nanoseconds: elapsed, ["route": route, "method": method])
+        }
+        guard context.logger.logLevel <= .info else { return }
+        context.logger.info(
+            "request",
+            metadata: [
+                "route": .string(route), "method": .string(method), "status": .stringConvertible(status),
+                "duration_ms": .string(String(format: "%.2f", Double(elapsed) / 1_000_000)),
+            ])
     }
 }
