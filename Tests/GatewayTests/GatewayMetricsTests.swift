@@ -12,12 +12,6 @@ import Testing
 /// refused; never by address or subject.
 @Suite("Gateway metrics")
 struct GatewayMetricsTests {
-    static func sample(_ text: String, _ series: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
-            Double($0.dropFirst(series.count + 1))
-        }
-    }
-
     @Test(
         "a message with outside and inside recipients counts accepted, sealed and passed through; an outside sender refused"
     )
@@ -40,10 +34,10 @@ struct GatewayMetricsTests {
             return
         }
         let text = registry.emitToString()
-        #expect(Self.sample(text, #"retract_gateway_messages_total{outcome="accepted"}"#) == 1)
-        #expect(Self.sample(text, #"retract_gateway_messages_total{outcome="sealed"}"#) == 1)
-        #expect(Self.sample(text, #"retract_gateway_messages_total{outcome="passed_through"}"#) == 1)
-        #expect(Self.sample(text, #"retract_gateway_messages_total{outcome="refused"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_gateway_messages_total{outcome="accepted"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_gateway_messages_total{outcome="sealed"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_gateway_messages_total{outcome="passed_through"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_gateway_messages_total{outcome="refused"}"#) == 1)
         for personal in ["partner.test", "corp.test", "evil.test", "Quarterly"] {
             #expect(!text.contains(personal))
         }

@@ -99,18 +99,6 @@ struct BackupRestoreTests {
         #expect(!manifest.files.contains { $0.path.contains("key") })
     }
 
-    /// Runs a system command to its end; its exit status.
-    static func system(_ tool: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.runSafely()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     @Test("a backup into a full disk (a real 1 MiB tmpfs) fails in one line and leaves no partial copy; with room it succeeds")
     func backupIntoFullDisk() async throws {
         // Given a vault holding a 3 MB attachment, and a disk of 1 MiB
@@ -120,8 +108,8 @@ struct BackupRestoreTests {
             Draft(from: "alice@corp.test", to: ["bob@partner.test"], subject: "s", body: "b", attachments: [file]))
         let disk = bench.root.appendingPathComponent("small-disk")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        try #require(try Self.system("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk.path]) == 0)
-        defer { _ = try? Self.system("/bin/umount", [disk.path]) }
+        try #require(try Process.exitStatus(of: "/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk.path]) == 0)
+        defer { _ = try? Process.exitStatus(of: "/bin/umount", [disk.path]) }
 
         // When the backup runs out of space
         let backup = disk.appendingPathComponent("backup")

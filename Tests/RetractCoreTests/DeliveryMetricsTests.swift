@@ -10,13 +10,6 @@ import Testing
 /// relay's reply, in a registry of the test's own.
 @Suite("Outbox delivery metrics")
 struct DeliveryMetricsTests {
-    /// The value of the sample `series` as emitted, nil when absent.
-    static func sample(_ text: String, _ series: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
-            Double($0.dropFirst(series.count + 1))
-        }
-    }
-
     @Test("a 421 counts as deferred 4xx, a 550 as failed 5xx, and the retried mail then as delivered 2xx")
     func countsByOutcomeAndReplyClass() async throws {
         let bench = try TestBench()
@@ -34,10 +27,10 @@ struct DeliveryMetricsTests {
         bench.clock.advance(3600)
         _ = await service.deliverDueMail()
         let text = registry.emitToString()
-        #expect(Self.sample(text, #"retract_smtp_deliveries_total{outcome="deferred",reply_class="4xx"}"#) == 1)
-        #expect(Self.sample(text, #"retract_smtp_deliveries_total{outcome="failed",reply_class="5xx"}"#) == 1)
-        #expect(Self.sample(text, #"retract_smtp_deliveries_total{outcome="delivered",reply_class="2xx"}"#) == 1)
-        #expect(Self.sample(text, "retract_sends_total") == 2)
+        #expect(PrometheusText.sample(text, #"retract_smtp_deliveries_total{outcome="deferred",reply_class="4xx"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_smtp_deliveries_total{outcome="failed",reply_class="5xx"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_smtp_deliveries_total{outcome="delivered",reply_class="2xx"}"#) == 1)
+        #expect(PrometheusText.sample(text, "retract_sends_total") == 2)
         #expect(!text.contains("partner.test"))
     }
 

@@ -39,14 +39,6 @@ struct MetricsRouteTests {
         }
     }
 
-    /// The value of the sample `series` (name and labels exactly as emitted), nil when absent.
-    static func sample(_ text: String, _ series: String) -> Double? {
-        for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
-            return Double(line.dropFirst(series.count + 1))
-        }
-        return nil
-    }
-
     /// Runs Debian's `promtool check metrics` on `text`; its exit status and output.
     static func promtool(_ text: String) throws -> (status: Int32, output: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString)")
@@ -96,27 +88,27 @@ struct MetricsRouteTests {
             HealthRoutesTests.expectStrictHeaders(metrics)
             return String(buffer: metrics.body)
         }
-        #expect(Self.sample(text, "retract_sends_total") == 1)
-        #expect(Self.sample(text, "retract_send_recipients_total") == 2)
-        #expect(Self.sample(text, #"retract_opens_total{outcome="opened"}"#) == 1)
-        #expect(Self.sample(text, #"retract_opens_total{outcome="invalid_key"}"#) == 1)
-        #expect(Self.sample(text, #"retract_revokes_total{outcome="revoked_after_open"}"#) == 1)
-        #expect(Self.sample(text, #"retract_revokes_total{outcome="revoked_before_open"}"#) == 1)
+        #expect(PrometheusText.sample(text, "retract_sends_total") == 1)
+        #expect(PrometheusText.sample(text, "retract_send_recipients_total") == 2)
+        #expect(PrometheusText.sample(text, #"retract_opens_total{outcome="opened"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_opens_total{outcome="invalid_key"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_revokes_total{outcome="revoked_after_open"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_revokes_total{outcome="revoked_before_open"}"#) == 1)
         // Two notifications, then two notices and the sender's report, all through the file outbox.
-        #expect(Self.sample(text, #"retract_smtp_deliveries_total{outcome="delivered",reply_class="2xx"}"#) == 5)
-        #expect(Self.sample(text, #"retract_notices_total{kind="correction"}"#) == 1)
-        #expect(Self.sample(text, #"retract_notices_total{kind="withdrawal"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_smtp_deliveries_total{outcome="delivered",reply_class="2xx"}"#) == 5)
+        #expect(PrometheusText.sample(text, #"retract_notices_total{kind="correction"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_notices_total{kind="withdrawal"}"#) == 1)
         #expect(
-            Self.sample(text, #"retract_http_requests_total{route="/m/{token}/open",method="POST",status="200"}"#) == 1)
+            PrometheusText.sample(text, #"retract_http_requests_total{route="/m/{token}/open",method="POST",status="200"}"#) == 1)
         #expect(
-            Self.sample(text, #"retract_http_requests_total{route="/m/{token}/open",method="POST",status="403"}"#) == 1)
+            PrometheusText.sample(text, #"retract_http_requests_total{route="/m/{token}/open",method="POST",status="403"}"#) == 1)
         #expect(
-            Self.sample(text, #"retract_http_request_duration_seconds_count{route="/m/{token}/open",method="POST"}"#)
+            PrometheusText.sample(text, #"retract_http_request_duration_seconds_count{route="/m/{token}/open",method="POST"}"#)
                 == 2)
-        #expect(Self.sample(text, "retract_outbox_depth") == 0)
-        #expect(Self.sample(text, "retract_outbox_oldest_due_age_seconds") == 0)
-        #expect(Self.sample(text, "retract_keys") == 1)
-        #expect(Self.sample(text, "retract_key_active_age_seconds") != nil)
+        #expect(PrometheusText.sample(text, "retract_outbox_depth") == 0)
+        #expect(PrometheusText.sample(text, "retract_outbox_oldest_due_age_seconds") == 0)
+        #expect(PrometheusText.sample(text, "retract_keys") == 1)
+        #expect(PrometheusText.sample(text, "retract_key_active_age_seconds") != nil)
         // Revoked grants' shares are destroyed: the key seals none.
         #expect(text.contains("retract_key_shares{kid="))
         for secret in [
@@ -143,9 +135,9 @@ struct MetricsRouteTests {
         try await Application(router: try await buildRouter(service: service, metrics: export)).test(.router) {
             client in
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            let depth = Self.sample(text, "retract_outbox_depth") ?? 0
+            let depth = PrometheusText.sample(text, "retract_outbox_depth") ?? 0
             #expect(depth >= 1)
-            #expect((Self.sample(text, "retract_outbox_oldest_due_age_seconds") ?? 0) >= 90)
+            #expect((PrometheusText.sample(text, "retract_outbox_oldest_due_age_seconds") ?? 0) >= 90)
         }
     }
 
@@ -169,8 +161,8 @@ struct MetricsRouteTests {
             let text = String(buffer: metrics.body)
             // The public port's requests were counted, its refused /metrics too.
             #expect(
-                Self.sample(text, #"retract_http_requests_total{route="/healthz",method="GET",status="200"}"#) == 1)
-            #expect(Self.sample(text, "retract_sends_total") == 1)
+                PrometheusText.sample(text, #"retract_http_requests_total{route="/healthz",method="GET",status="200"}"#) == 1)
+            #expect(PrometheusText.sample(text, "retract_sends_total") == 1)
         }
     }
 
@@ -184,7 +176,7 @@ struct MetricsRouteTests {
             scope: "sign-in-client", subject: "203.0.113.7", limit: 1, window: 60, now: bench.clock.now)
         #expect(wait != nil)
         let text = export.registry.emitToString()
-        #expect(Self.sample(text, #"retract_rate_limit_hits_total{scope="sign-in-client"}"#) == 1)
+        #expect(PrometheusText.sample(text, #"retract_rate_limit_hits_total{scope="sign-in-client"}"#) == 1)
         #expect(!text.contains("203.0.113.7"))
     }
 }

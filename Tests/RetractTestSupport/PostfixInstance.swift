@@ -172,17 +172,11 @@ public final class PostfixInstance: @unchecked Sendable {
 
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], check: Bool = true) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.runSafely()
-        process.waitUntilExit()
-        if check && process.terminationStatus != 0 {
-            throw PostfixError("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let status = try Process.exitStatus(of: tool, arguments)
+        if check && status != 0 {
+            throw PostfixError("\(tool) \(arguments.joined(separator: " ")) exited \(status)")
         }
-        return process.terminationStatus
+        return status
     }
 }
 

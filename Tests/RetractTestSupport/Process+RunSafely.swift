@@ -24,6 +24,18 @@ extension Process {
         try run()
     }
 
+    /// Runs `tool arguments…` (a full path) to its end with its output discarded; its exit status.
+    public static func exitStatus(of tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.runSafely()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     private static let readdirWorkaround: Void = {
         #if canImport(Glibc)
             // <malloc.h> is not part of the Glibc module: find mallopt(3) at run time.
